@@ -1,0 +1,262 @@
+"""Load one survey wave (csv, xlsx, SPSS .sav, parquet) into a frame the later stages share.
+
+The loader is the privacy boundary: spec ``pii`` columns are dropped right after reading and
+free-text columns are redacted (:mod:`csatlib.privacy`), so nothing downstream can leak them.
+It also adds the derived columns DESIGN.md's flow names: one gap per dimension
+(perception − expectation), a straight-line flag and a speeder flag.
+"""
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .privacy import redact_series
+from .spec import Spec
+
+__all__ = ["Wave", "read_wave", "read_table", "numeric_view", "gap_column", "STRAIGHTLINE", "SPEEDER",
+           "DERIVED_PREFIX", "FORMATS"]
+
+DERIVED_PREFIX = "_csat_"
+STRAIGHTLINE = "_csat_straightliner"
+SPEEDER = "_csat_speeder"
+MIN_STRAIGHTLINE_ITEMS = 3
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+           ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet"}
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK/GB2312
+
+
+def gap_column(dimension: str) -> str:
+    """Name of the derived gap column (perception − expectation) of a dimension."""
+    return f"{DERIVED_PREFIX}gap_{dimension}"
+
+
+@dataclass
+class Wave:
+    """One loaded wave: the frame as read (PII dropped, text redacted) plus derived columns.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Columns as read, then ``_csat_*`` derived columns; a unique RangeIndex (row number).
+    spec : Spec
+    path : Path
+    sha256 : str
+        Hash of the input file, for the report's methods appendix and idempotent batches.
+    file_format : str
+        ``csv``, ``xlsx``, ``sav`` or ``parquet``.
+    encoding : str or None
+        The text encoding a csv was decoded with.
+    value_labels : dict
+        SPSS value labels per column (``{column: {code: label}}``); empty for other formats.
+    pii_dropped : tuple of str
+    """
+
+    frame: pd.DataFrame
+    spec: Spec
+    path: Path
+    sha256: str
+    file_format: str
+    encoding: str | None = None
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    pii_dropped: tuple[str, ...] = ()
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        return (f"Wave({self.path.name!r}, survey={self.spec.name!r}, rows={len(self.frame)}, "
+                f"format={self.file_format}, pii_dropped={list(self.pii_dropped)})")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _text_columns(spec: Spec) -> list[str]:
+    """Columns read as text so labels and ids survive exactly (leading zeros, Chinese names)."""
+    cols = [spec.id, *spec.segments, *spec.categories, *spec.text]
+    if spec.wave:
+        cols.append(spec.wave)
+    return list(dict.fromkeys(cols))
+
+
+def read_table(path: str | Path, spec: Spec) -> tuple[pd.DataFrame, str, str | None, dict]:
+    """Read a data file as-is. Returns (frame, format, encoding, value_labels).
+
+    Raises
+    ------
+    InputError
+        Missing, empty, corrupt or unsupported file; the message names the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a data file")
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+                         f"use one of {', '.join(sorted(set(FORMATS.values())))}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    text_cols = _text_columns(spec)
+    encoding = None
+    labels: dict = {}
+    try:
+        if fmt == "csv":
+            frame, encoding = _read_csv(path, text_cols)
+        elif fmt == "xlsx":
+            frame = pd.read_excel(path, engine="openpyxl", dtype={c: str for c in text_cols})
+        elif fmt == "sav":
+            frame, labels = _read_sav(path, spec)
+        else:
+            frame = pd.read_parquet(path)
+            for c in text_cols:
+                if c in frame.columns:
+                    frame[c] = _as_text(frame[c])
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: file has no header row or data") from None
+    except (pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile, KeyError, TypeError,
+            RuntimeError, UnicodeError, Exception) as exc:  # readers raise many types on corrupt input
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as {fmt}: {detail[:200]}") from None
+    dupes = frame.columns[frame.columns.duplicated()].tolist()
+    if dupes:
+        raise InputError(f"{path}: duplicate column names {dupes}")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame, fmt, encoding, labels
+
+
+def _read_csv(path: Path, text_cols: list[str]) -> tuple[pd.DataFrame, str]:
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    sep = "\t" if path.suffix.lower() == ".tsv" or (b"\t" in head and b"," not in head) else ","
+    last_error: Exception | None = None
+    for enc in CSV_ENCODINGS:
+        try:
+            header = pd.read_csv(path, sep=sep, encoding=enc, nrows=0)
+            names = [str(c) for c in header.columns]
+            dupes = sorted({c for c in names if names.count(c) > 1})
+            if dupes:
+                raise InputError(f"{path}: duplicate column names {dupes}")
+            dtype = {c: str for c in text_cols if c in names}
+            frame = pd.read_csv(path, sep=sep, encoding=enc, dtype=dtype, keep_default_na=True,
+                                skipinitialspace=False)
+            return frame, ("utf-8" if enc == "utf-8-sig" else enc)
+        except UnicodeDecodeError as exc:
+            last_error = exc
+    raise InputError(f"{path}: text is neither UTF-8 nor GB18030/GBK ({last_error})")
+
+
+def _read_sav(path: Path, spec: Spec) -> tuple[pd.DataFrame, dict]:
+    import pyreadstat
+
+    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    labels = {col: dict(v) for col, v in (meta.variable_value_labels or {}).items()}
+    # Categorical breakdowns show value labels (e.g. 1 -> "华东"); rated items keep their codes.
+    for col in [*spec.segments, *spec.categories]:
+        if col in frame.columns and col in labels:
+            frame[col] = frame[col].map(lambda v, m=labels[col]: m.get(v, v))
+    for col in _text_columns(spec):
+        if col in frame.columns:
+            frame[col] = _as_text(frame[col])
+    return frame, labels
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Text form of a column, keeping missing values missing; whole floats lose their '.0'."""
+    def conv(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return np.nan
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    return values.map(conv).astype(object)
+
+
+def read_wave(path: str | Path, spec: Spec) -> Wave:
+    """Load a wave, drop PII, redact free text, check the spec's columns and derive flags.
+
+    Parameters
+    ----------
+    path : str or Path
+        csv (UTF-8, UTF-8 with BOM, GBK/GB18030), xlsx, SPSS .sav or parquet.
+    spec : Spec
+
+    Returns
+    -------
+    Wave
+
+    Raises
+    ------
+    InputError
+        Unreadable file, or a column the spec names that the file lacks (naming both).
+    """
+    path = Path(path)
+    frame, fmt, encoding, labels = read_table(path, spec)
+    pii = tuple(c for c in spec.pii if c in frame.columns)
+    frame = frame.drop(columns=list(pii))
+    missing = [c for c in spec.required_columns() if c not in frame.columns]
+    if missing:
+        roles = spec.roles()
+        what = ", ".join(f"{c!r} ({roles[c]})" for c in missing)
+        where = f" named by {Path(spec.source).name}" if spec.source else ""
+        raise InputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {what}{where}")
+    clash = [c for c in frame.columns if c.startswith(DERIVED_PREFIX)]
+    if clash:
+        raise InputError(f"{path}: column {clash[0]!r} uses the reserved prefix {DERIVED_PREFIX!r}")
+    for col in spec.text:
+        frame[col] = redact_series(frame[col])
+    frame = frame.reset_index(drop=True)
+    frame = add_derived_columns(frame, spec)
+    return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=fmt,
+                encoding=encoding, value_labels=labels, pii_dropped=pii)
+
+
+def numeric_view(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The given columns as float64, non-numeric answers becoming NaN."""
+    return pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce").astype("float64")
+                         for c in columns}, index=frame.index)
+
+
+def add_derived_columns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """Add gap, straight-line and speeder columns (DESIGN: load → frame + derived columns).
+
+    * ``_csat_gap_<dimension>``: perception − expectation, NaN where either is missing.
+    * ``_csat_straightliner``: the same answer to every perception and expectation item
+      (needs at least three answered items; skipped items do not count).
+    * ``_csat_speeder``: interview shorter than ``quality.min_duration_s``.
+    """
+    derived: dict[str, pd.Series] = {}
+    items = numeric_view(frame, [c for c, _, _ in spec.numeric_items()])
+    for d in spec.gap_dimensions:
+        derived[gap_column(d.name)] = items[d.perception] - items[d.expectation]
+    battery = spec.straightline_columns()
+    if len(battery) >= MIN_STRAIGHTLINE_ITEMS:
+        block = items[battery]
+        answered = block.notna().sum(axis=1)
+        same = block.max(axis=1) == block.min(axis=1)
+        derived[STRAIGHTLINE] = (answered >= MIN_STRAIGHTLINE_ITEMS) & same & (answered == len(battery))
+    else:
+        derived[STRAIGHTLINE] = pd.Series(False, index=frame.index)
+    if spec.duration and spec.quality.min_duration_s is not None:
+        dur = pd.to_numeric(frame[spec.duration], errors="coerce")
+        derived[SPEEDER] = dur < spec.quality.min_duration_s
+    else:
+        derived[SPEEDER] = pd.Series(False, index=frame.index)
+    return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)

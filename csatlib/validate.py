@@ -1,0 +1,383 @@
+"""Validate a loaded wave with Great Expectations: quarantine bad rows, block bad tables.
+
+GX does the checking. This module only prepares the frame GX sees (numbers coerced, the raw
+text of non-numeric answers beside them), reads back the unexpected index lists, turns them into
+one reason string per row, and writes validation.json and quarantine.csv.
+
+Row-level expectations quarantine rows and the run goes on; table-level ones block it (exit 1).
+The clean-base and quarantine-share checks run on the clean rows after quarantine.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .expectations import MIN_CLEAN_PARAMETER, WAVE_PARAMETER, text_column
+from .load import DERIVED_PREFIX, Wave
+from .output import atomic_write_json, atomic_write_text, to_jsonable
+from .spec import Spec, _fmt
+
+__all__ = ["ExpectationOutcome", "ValidationResult", "validate_wave", "validation_frame", "REASONS_COLUMN"]
+
+REASONS_COLUMN = "_reasons"
+CHECK_LABELS = {"scale": "answer outside its scale", "numeric": "answer is not a number",
+                "required": "required answer missing", "weight": "weight missing or not > 0",
+                "category": "category not allowed", "speeder": "speeder (interview too short)",
+                "straightline": "straight-liner (same answer to every item)",
+                "unique_id": "duplicate id", "wave": "wrong wave label", "custom": "custom expectation"}
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result, as validation.json lists it."""
+
+    key: str
+    type: str
+    column: str | None
+    level: str  # "row" (quarantine) or "table" (blocking)
+    check: str
+    success: bool
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    observed_value: Any = None
+    kwargs: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "type": self.type, "column": self.column, "severity": self.level,
+                "check": self.check, "success": self.success, "unexpected_count": self.unexpected_count,
+                "unexpected_percent": self.unexpected_percent, "observed_value": to_jsonable(self.observed_value),
+                "kwargs": to_jsonable(self.kwargs)}
+
+
+@dataclass
+class ValidationResult:
+    """The outcome of validating one wave.
+
+    Attributes
+    ----------
+    clean : DataFrame
+        Rows that passed every row-level expectation (with derived columns).
+    quarantine : DataFrame
+        Rejected rows as read (PII dropped, text redacted) plus ``_reasons``.
+    outcomes : list of ExpectationOutcome
+    blocking : list of str
+        One sentence per failed table-level expectation; empty when the wave may be analysed.
+    """
+
+    wave: str
+    rows_read: int
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    outcomes: list[ExpectationOutcome]
+    blocking: list[str]
+    suite_name: str
+    suite_path: str | None = None
+    reason_tally: Counter = field(default_factory=Counter)
+
+    @property
+    def rows_clean(self) -> int:
+        return len(self.clean)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocking)
+
+    def reason_counts(self) -> pd.DataFrame:
+        """Rows per reason (check and column); a row with two reasons counts under both."""
+        rows = [{"reason": CHECK_LABELS.get(check, check), "column": column, "rows": count}
+                for (check, column), count in self.reason_tally.items()]
+        frame = pd.DataFrame(rows, columns=["reason", "column", "rows"])
+        return frame.sort_values(["rows", "reason"], ascending=[False, True], ignore_index=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "wave": self.wave,
+            "suite": self.suite_name,
+            "suite_path": self.suite_path,
+            "success": not self.blocked,
+            "rows": {"read": self.rows_read, "clean": self.rows_clean, "quarantined": self.rows_quarantined},
+            "blocking_failures": list(self.blocking),
+            "reasons": self.reason_counts().to_dict(orient="records"),
+            "expectations": [o.to_dict() for o in self.outcomes],
+        }
+
+    def __repr__(self) -> str:
+        state = "BLOCKED: " + "; ".join(self.blocking) if self.blocked else "passed"
+        return (f"ValidationResult(wave={self.wave!r}, read={self.rows_read}, clean={self.rows_clean}, "
+                f"quarantined={self.rows_quarantined}, {state})")
+
+
+def validation_frame(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """The frame GX validates: rated items, weight and duration as numbers; the raw text of
+    answers that were not read as numbers in ``<column> [as text]``; labels as text."""
+    cols: dict[str, pd.Series] = {}
+    numeric_cols = [c for c, _, _ in spec.numeric_items()]
+    if spec.weight:
+        numeric_cols.append(spec.weight)
+    for col in numeric_cols:
+        raw = frame[col]
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            cols[col] = raw.astype("float64")
+            # a column read as numbers holds no text to check
+            cols[text_column(col)] = pd.Series(pd.NA, index=frame.index, dtype="string")
+        else:
+            num = pd.to_numeric(raw, errors="coerce").astype("float64")
+            cols[col] = num
+            text = raw.where(num.isna() & raw.notna())  # only cells that did not parse
+            cols[text_column(col)] = text.astype("string")
+    if spec.duration:
+        cols[spec.duration] = pd.to_numeric(frame[spec.duration], errors="coerce").astype("float64")
+    for col in frame.columns:
+        if col not in cols:
+            cols[col] = frame[col]
+    out = pd.DataFrame(cols, index=frame.index)
+    if spec.wave:
+        out[spec.wave] = frame[spec.wave].astype("string")
+    return out
+
+
+def _gx_validate(df: pd.DataFrame, suite: dict[str, Any], parameters: dict[str, Any]):
+    """Validate ``df`` against ``suite`` on an ephemeral GX context; return GX's results list."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+        from great_expectations.core import ExpectationSuite
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    try:
+        context.enable_analytics(False)
+    except Exception:  # older 1.x releases lack the switch; the env variable covers them
+        pass
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_def = (context.data_sources.add_pandas("csat").add_dataframe_asset("wave")
+                 .add_batch_definition_whole_dataframe("whole"))
+    batch = batch_def.get_batch(batch_parameters={"dataframe": df})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = batch.validate(ExpectationSuite(**suite), result_format="COMPLETE",
+                             expectation_parameters=parameters)
+    return res.results
+
+
+def _meta(cfg) -> dict[str, Any]:
+    meta = cfg.meta or {}
+    return meta.get("csat", {}) if isinstance(meta, dict) else {}
+
+
+def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> ValidationResult:
+    """Validate a loaded wave against an expectation suite.
+
+    Parameters
+    ----------
+    wave : Wave
+        From :func:`csatlib.read_wave`.
+    wave_label : str
+        The ``--wave`` label; with a spec ``wave`` column every row must carry it.
+    suite : dict
+        A GX 1.x suite dict, usually ``ensure_suite(spec).suite``.
+
+    Returns
+    -------
+    ValidationResult
+        Row accounting always holds: ``rows_read == rows_clean + rows_quarantined``.
+    """
+    spec, frame = wave.spec, wave.frame
+    vframe = validation_frame(frame, spec)
+    n = len(frame)
+    on_clean = [e for e in suite["expectations"] if ((e.get("meta") or {}).get("csat") or {}).get("on") == "clean"]
+    on_rows = [e for e in suite["expectations"] if e not in on_clean]
+    results = _gx_validate(vframe, {**suite, "expectations": on_rows}, {WAVE_PARAMETER: [wave_label]}) if n else []
+
+    reasons: dict[int, list[str]] = {}
+    tally: Counter = Counter()
+    outcomes: list[ExpectationOutcome] = []
+    blocking: list[str] = []
+    for r in _in_suite_order(results, on_rows):
+        cfg = r.expectation_config
+        meta = _meta(cfg)
+        kwargs = _plain_kwargs(cfg)
+        column = kwargs.get("column")
+        idx = r.result.get("unexpected_index_list") if r.result else None
+        check = meta.get("check", "custom")
+        level = meta.get("level") or ("row" if idx is not None else "table")
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            msg = (r.exception_info.get("exception_message") or "error").splitlines()[0]
+            blocking.append(f"{cfg.type}({column or ''}) could not run: {msg[:160]}")
+            outcomes.append(_outcome(meta, cfg, kwargs, column, "table", check, False, None, None, None))
+            continue
+        res = r.result or {}
+        if idx and check != "straightline_share":  # the share check blocks; the row check quarantines
+            values = vframe[column] if column in vframe.columns else None
+            shown = column.removesuffix(" [as text]") if column else None
+            shown = None if shown and shown.startswith(DERIVED_PREFIX) else shown
+            tag = (check if check in CHECK_LABELS else "custom", shown)
+            for i in idx:
+                text = _reason(check, cfg.type, column, kwargs, _value(values, i), spec, wave_label)
+                reasons.setdefault(int(i), []).append((tag, text))
+        outcomes.append(_outcome(meta, cfg, kwargs, column, level, check, bool(r.success),
+                                 res.get("unexpected_count"), res.get("unexpected_percent"),
+                                 res.get("observed_value")))
+        if level == "table" and not r.success:
+            blocking.append(_blocking_sentence(check, column, res, kwargs, spec, wave_label, n))
+
+    bad = np.zeros(n, dtype=bool)
+    bad[list(reasons)] = True
+    clean = frame.loc[~bad]
+    quarantine = frame.loc[bad, [c for c in frame.columns if not c.startswith(DERIVED_PREFIX)]].copy()
+    for i in quarantine.index:
+        reasons[i] = _dedupe_reasons(reasons[i])
+        tally.update(tag for tag, _ in reasons[i])
+    quarantine[REASONS_COLUMN] = ["; ".join(text for _, text in reasons[i]) for i in quarantine.index]
+
+    # table-level checks on the clean rows (clean base, quarantined share)
+    min_clean = math.ceil(n * (1 - spec.quality.max_quarantine_share) - 1e-9) if n else 0
+    clean_results = _gx_validate(validation_frame(clean, spec) if len(clean) else vframe.iloc[:0],
+                                 {**suite, "expectations": on_clean}, {MIN_CLEAN_PARAMETER: min_clean}) \
+        if on_clean else []
+    for r in _in_suite_order(clean_results, on_clean):
+        cfg, meta, res = r.expectation_config, _meta(r.expectation_config), (r.result or {})
+        kwargs = _plain_kwargs(cfg)
+        if isinstance(kwargs.get("min_value"), dict):
+            kwargs["min_value"] = min_clean
+        check = meta.get("check", "custom")
+        outcomes.append(_outcome(meta, cfg, kwargs, None, "table", check, bool(r.success), None, None,
+                                 res.get("observed_value")))
+        if not r.success:
+            blocking.append(_blocking_sentence(check, None, res, kwargs, spec, wave_label, n))
+    return ValidationResult(wave=wave_label, rows_read=n, clean=clean, quarantine=quarantine,
+                            outcomes=outcomes, blocking=blocking, suite_name=suite.get("name", spec.name),
+                            reason_tally=tally)
+
+
+def _in_suite_order(results, expectations):
+    """GX returns results in no fixed order; put them back in suite order."""
+    order = {}
+    for i, e in enumerate(expectations):
+        order.setdefault((e["type"], _freeze(e.get("kwargs", {}))), i)
+
+    def key(r):
+        cfg = r.expectation_config
+        return order.get((cfg.type, _freeze(_plain_kwargs(cfg))), len(order))
+
+    return sorted(results, key=key)
+
+
+def _plain_kwargs(cfg) -> dict:
+    """An expectation's own kwargs, without what GX adds at run time."""
+    return {k: v for k, v in dict(cfg.kwargs).items() if k not in ("result_format", "catch_exceptions", "batch_id")}
+
+
+def _freeze(obj):
+    if isinstance(obj, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in obj.items()))
+    if isinstance(obj, (list, tuple)):
+        return tuple(_freeze(v) for v in obj)
+    if isinstance(obj, float) and obj.is_integer():
+        return int(obj)
+    return obj
+
+
+def _outcome(meta, cfg, kwargs, column, level, check, success, count, pct, observed) -> ExpectationOutcome:
+    return ExpectationOutcome(key=meta.get("key", f"{cfg.type}:{column or ''}"), type=cfg.type, column=column,
+                              level=level, check=check, success=success,
+                              unexpected_count=None if count is None else int(count),
+                              unexpected_percent=None if pct is None else round(float(pct), 4),
+                              observed_value=observed, kwargs=kwargs)
+
+
+def _value(values: pd.Series | None, i: int) -> Any:
+    if values is None:
+        return None
+    return values.loc[i]
+
+
+def _show(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return "missing"
+    if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
+        return _fmt(float(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    text = str(v)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any, spec: Spec, wave: str) -> str:
+    """One short, human-readable reason for one failing cell."""
+    col = column or "row"
+    if check == "scale":
+        return f"{col}: {_show(value)} outside {_fmt(kwargs['min_value'])}-{_fmt(kwargs['max_value'])}"
+    if check == "numeric":
+        return f"{col.removesuffix(' [as text]')}: {_show(value)} is not a number"
+    if check == "required":
+        return f"{col}: missing"
+    if check == "weight":
+        return f"{col}: weight {_show(value)} is missing or not > 0"
+    if check == "category":
+        return f"{col}: {_show(value)} not in allowed values"
+    if check == "speeder":
+        return f"speeder: {_show(value)}s < {_fmt(kwargs['min_value'])}s"
+    if check == "straightline":
+        return f"straight-liner: same answer to all {len(spec.straightline_columns())} items"
+    if check == "unique_id":
+        return f"{col}: duplicate id {_show(value)}"
+    if check == "wave":
+        return f"{col}: wave {_show(value)} is not {wave!r}"
+    return f"{col}: {_show(value)} fails {kind}"
+
+
+def _dedupe_reasons(parts: list[tuple[tuple[str, str | None], str]]):
+    """Drop repeated reasons, and the "missing" of a column whose answer "is not a number"."""
+    unique = list(dict.fromkeys(parts))
+    nonnumeric = {col for (check, col), _ in unique if check == "numeric"}
+    return [(tag, text) for tag, text in unique if not (tag[0] == "required" and tag[1] in nonnumeric)]
+
+
+def _blocking_sentence(check, column, res, kwargs, spec: Spec, wave: str, n: int) -> str:
+    count = res.get("unexpected_count")
+    if check == "unique_id":
+        return f"{count} rows share an id with another row ({column})"
+    if check == "wave":
+        return f"{count} rows carry a wave label other than {wave!r} ({column})"
+    if check == "min_base":
+        return f"only {res.get('observed_value')} clean rows, fewer than min_base {kwargs.get('min_value')}"
+    if check == "quarantine_share":
+        clean = res.get("observed_value") or 0
+        share = (n - clean) / n if n else 0
+        return (f"{n - clean} of {n} rows quarantined ({share:.1%}), above max_quarantine_share "
+                f"{spec.quality.max_quarantine_share:.0%}")
+    if check == "straightline_share":
+        return (f"{count} straight-liners ({res.get('unexpected_percent', 0):.1f}%), above "
+                f"max_straightline_share {spec.quality.max_straightline_share:.0%}")
+    if check == "column_exists":
+        return f"column {column!r} is missing"
+    return f"{check}: {column or 'table'} failed (observed {to_jsonable(res.get('observed_value'))})"
+
+
+def write_validation(result: ValidationResult, folder: str | Path, extra: dict | None = None) -> tuple[Path, Path]:
+    """Write validation.json and quarantine.csv (UTF-8 with BOM, for Excel) atomically."""
+    folder = Path(folder)
+    doc = result.to_dict()
+    if extra:
+        doc.update(extra)
+    vpath = atomic_write_json(folder / "validation.json", doc)
+    qpath = atomic_write_text(folder / "quarantine.csv", result.quarantine.to_csv(index=False),
+                              encoding="utf-8-sig")
+    return vpath, qpath
