@@ -1,0 +1,43 @@
+"""csatlib: customer-satisfaction survey research, from a YAML spec to a reviewed HTML report.
+
+The public functions are re-exported here flat (``csatlib.kpis``, ``csatlib.read_wave``...) and
+imported lazily, so ``import csatlib`` and ``csat --help`` stay fast: Great Expectations,
+statsmodels and matplotlib load only when a stage that needs them runs.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "spec": ["Spec", "Item", "Dimension", "Scale", "Quality", "load_spec", "parse_spec"],
+    "errors": ["CsatError", "SpecError", "InputError", "ValidationBlocked", "NotebookFailed"],
+    "load": ["Wave", "read_wave", "read_table"],
+    "privacy": ["redact_text", "redact_series"],
+    "sample": ["generate_wave", "write_sample"],
+    "expectations": ["build_suite", "ensure_suite", "suite_path"],
+    "validate": ["validate_wave", "ValidationResult"],
+    "stats": ["weighted_mean", "kish_n_eff", "wilson_interval", "newcombe_interval", "nps_scores", "holm",
+              "welch_test"],
+    "metrics": ["kpis", "segment_kpis"],
+    "compare": ["compare_waves", "describe_change", "collect_trend"],
+    "results": ["Estimate", "Results", "load_results"],
+    "pipeline": ["analyse", "analyse_file", "validate_file"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'csatlib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_json", "to_jsonable"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_json", "to_jsonable", "safe_name"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -20,6 +20,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are shared like any file
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -32,6 +33,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
@@ -65,3 +72,18 @@ def to_jsonable(obj: Any) -> Any:
 def atomic_write_json(path: str | Path, doc: Any) -> Path:
     text = json.dumps(to_jsonable(doc), ensure_ascii=False, indent=2, allow_nan=False)
     return atomic_write_text(path, text + "\n")
+
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_name(label: str) -> str:
+    """A folder name for a wave or segment label: any Unicode letter or digit is kept; path
+    separators, control and shell-special characters become ``_``; ``.``/``..`` and Windows
+    reserved names are prefixed, so a label can never escape or clash with its parent folder."""
+    text = str(label).strip()
+    out = "".join(ch if (ch.isalnum() or ch in "-_.+@ ") else "_" for ch in text).strip(" ")
+    out = out.replace(" ", "_")[:120]
+    if not out or set(out) <= {"."} or out.split(".")[0].upper() in _RESERVED:
+        out = f"_{out}" if out else "_"
+    return out

@@ -101,7 +101,7 @@ def generate_wave(wave: str = "2026Q3", n: int = 3000, seed: int = 7, shift: flo
     weight = np.round(base_w * rng.uniform(0.8, 1.25, size=n), 4)
 
     person = rng.normal(0, 0.6, size=n)  # general positivity of a respondent (halo)
-    channel_effect = np.select([channel == "online", channel == "phone"], [0.15, -0.35], 0.0)
+    channel_effect = np.select([channel == "online", channel == "phone"], [0.15, -0.8], 0.0)
     cols: dict[str, np.ndarray] = {}
     latent = np.zeros(n)
     for key, (p_mean, e_mean, beta) in _DIMENSIONS.items():
@@ -117,7 +117,7 @@ def generate_wave(wave: str = "2026Q3", n: int = 3000, seed: int = 7, shift: flo
     # loyalty jumps at the top of the scale: flat-ish up to 7, a step at 8 and at 9
     rep_lat = 2.1 + 0.08 * sat + 1.1 * (sat >= 8) + 0.6 * (sat >= 9) + rng.normal(0, 0.75, n)
     repurchase = np.clip(np.rint(rep_lat), 1, 5)
-    rec_lat = -1.0 + 1.0 * sat + 0.9 * (sat >= 9) + rng.normal(0, 1.2, n)
+    rec_lat = 1.0 + 1.0 * sat + 0.9 * (sat >= 9) + rng.normal(0, 1.2, n)
     recommend = np.clip(np.rint(rec_lat), 0, 10)
     duration = np.round(rng.lognormal(np.log(420), 0.45, n)).astype(int)
 

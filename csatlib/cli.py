@@ -1,0 +1,231 @@
+"""The ``csat`` command line (DESIGN "CLI (contract)").
+
+Exit codes: 0 success; 1 the data failed a blocking expectation (validation.json and
+quarantine.csv are still written); 2 bad usage or unreadable input (one line on stderr naming
+the file and the problem, no traceback); 3 a notebook failed (the partial notebook is kept and
+named). Progress goes to stderr, one line per stage, so stdout stays clean for scripts.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .errors import CsatError, ValidationBlocked
+
+__all__ = ["main", "run_wave", "validate_command"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class _Progress:
+    """``csat: [label] message (1.2 s)`` lines on stderr."""
+
+    def __init__(self, label: str, quiet: bool = False):
+        self.label, self.quiet, self.t0 = label, quiet, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"csat: [{self.label}] {message} ({time.perf_counter() - self.t0:.1f} s)", file=sys.stderr,
+                  flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="csat", description="CSAT survey research: validate a wave, compute KPIs "
+                                "and models, render an HTML report. Exit codes: 0 ok, 1 data blocked by "
+                                "validation, 2 bad usage or unreadable input, 3 notebook failed.")
+    p.add_argument("--version", action="version", version=f"csat {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp, data=True, wave=True):
+        if data:
+            sp.add_argument("--data", required=True, help="survey file: csv, xlsx, sav or parquet")
+        sp.add_argument("--spec", required=True, help="survey spec (YAML)")
+        if wave:
+            sp.add_argument("--wave", required=True, help="wave label, e.g. 2026Q3")
+        sp.add_argument("--expectations", default="expectations", metavar="DIR",
+                        help="folder of stored expectation suites (default: expectations/)")
+        sp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+    d = sub.add_parser("demo", help="sample data -> full reports of both sample waves and the index")
+    d.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    d.add_argument("--quiet", action="store_true")
+
+    r = sub.add_parser("run", help="validate, analyse and render the report of one wave")
+    common(r)
+    r.add_argument("--previous", help="earlier wave: its data file, or a reports/<wave>/ folder of an earlier run")
+    r.add_argument("--out", default="reports", help="output folder (default: reports/)")
+
+    v = sub.add_parser("validate", help="write validation.json and quarantine.csv only")
+    common(v)
+    v.add_argument("--out", default="reports", help="output folder (default: reports/)")
+
+    e = sub.add_parser("expectations", help="(re)build the Great Expectations suite of a spec")
+    common(e, data=False, wave=False)
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path = "reports",
+             previous: str | Path | None = None, expectations_dir: str | Path = "expectations",
+             progress=None) -> Path:
+    """Validate, analyse and render one wave into ``out/<wave>/``; returns that folder.
+
+    Raises
+    ------
+    ValidationBlocked
+        After writing validation.json and quarantine.csv into ``out/<wave>/``.
+    NotebookFailed
+        The partial notebook is kept as ``out/<wave>/report.failed.ipynb``.
+    """
+    from .output import safe_name
+    from .pipeline import Timings, analyse, load_previous, validate_file
+    from .report import (execute_notebook, notebook_to_html, publish, report_notebook, staging_dir,
+                         write_index)
+    from .spec import load_spec
+    from .validate import write_validation
+
+    progress = progress or _Progress(wave, quiet=True)
+    spec = load_spec(spec_path)
+    out = Path(out)
+    target = out / safe_name(wave)
+    timings = Timings()
+    loaded, validation = validate_file(data, spec, wave, expectations_dir, progress, timings)
+    if validation.blocked:
+        write_validation(validation, target)
+        raise ValidationBlocked(f"{data}: validation blocked the report: {'; '.join(validation.blocking)} "
+                                f"(see {target / 'validation.json'} and {target / 'quarantine.csv'})",
+                                validation.blocking)
+    prev = load_previous(previous, spec, expectations_dir, progress) if previous else None
+    results = analyse(loaded, validation, wave, prev, out_dir=out, timings=timings)
+    progress(f"analysed: {len(results.estimates)} estimates")
+    staging = staging_dir(target)
+    try:
+        write_validation(validation, staging)
+        results.write(staging / "results.json")
+        with timings.stage("notebook"):
+            execute_notebook(report_notebook(), staging / "report.ipynb", {"results_dir": str(staging)},
+                             failed_copy=target / "report.failed.ipynb")
+        progress("notebook executed")
+        with timings.stage("html"):
+            from .output import atomic_write_text
+
+            atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb"))
+        publish(staging, target)
+    finally:
+        if staging.exists():
+            import shutil
+
+            shutil.rmtree(staging, ignore_errors=True)
+    failed = target / "report.failed.ipynb"
+    if failed.exists():
+        failed.unlink()
+    write_index(out)
+    progress(f"report written to {target / 'report.html'} "
+             f"(stages: {', '.join(f'{k} {v:.1f}s' for k, v in timings.stages.items())})")
+    return target
+
+
+def validate_command(data, spec_path, wave, out="reports", expectations_dir="expectations", progress=None) -> Path:
+    """``csat validate``: write validation.json and quarantine.csv; raise ValidationBlocked if blocked."""
+    from .output import safe_name
+    from .pipeline import validate_file
+    from .spec import load_spec
+    from .validate import write_validation
+
+    spec = load_spec(spec_path)
+    target = Path(out) / safe_name(wave)
+    _, validation = validate_file(data, spec, wave, expectations_dir, progress or (lambda m: None))
+    write_validation(validation, target)
+    if validation.blocked:
+        raise ValidationBlocked(f"{data}: validation failed: {'; '.join(validation.blocking)} "
+                                f"(see {target / 'validation.json'})", validation.blocking)
+    return target
+
+
+def _sample_files() -> tuple[Path, dict[str, Path]]:
+    """The shipped sample (data/ of the checkout), generated into a temp folder if absent."""
+    from .sample import SAMPLE_WAVES, write_sample
+
+    folder = PACKAGE_DIR.parent / "data"
+    spec = folder / "retail-csat.yaml"
+    waves = {w: folder / f"retail_{w}.csv" for w in SAMPLE_WAVES}
+    if not spec.exists() or not all(p.exists() for p in waves.values()):
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="csat-sample-"))
+        write_sample(folder)
+        spec = folder / "retail-csat.yaml"
+        waves = {w: folder / f"retail_{w}.csv" for w in SAMPLE_WAVES}
+    return spec, waves
+
+
+def _demo(out: str, quiet: bool) -> None:
+    spec, waves = _sample_files()
+    expectations = PACKAGE_DIR.parent / "expectations"
+    previous = None
+    for wave, path in waves.items():
+        run_wave(path, spec, wave, out, previous=previous, expectations_dir=expectations,
+                 progress=_Progress(wave, quiet))
+        previous = Path(out) / wave
+    if not quiet:
+        print(f"csat: demo done: open {Path(out) / 'index.html'}", file=sys.stderr)
+
+
+def _on_sigterm(signum, frame):  # turn SIGTERM into a clean exit (temp folders are removed by finally)
+    raise SystemExit(143)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``csat`` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if args.command == "demo":
+            _demo(args.out, args.quiet)
+        elif args.command == "run":
+            run_wave(args.data, args.spec, args.wave, args.out, args.previous, args.expectations,
+                     _Progress(args.wave, args.quiet))
+        elif args.command == "validate":
+            target = validate_command(args.data, args.spec, args.wave, args.out, args.expectations,
+                                      _Progress(args.wave, args.quiet))
+            _Progress(args.wave, args.quiet)(f"validation passed; wrote {target / 'validation.json'}")
+        elif args.command == "expectations":
+            from .expectations import ensure_suite
+            from .spec import load_spec
+
+            update = ensure_suite(load_spec(args.spec), args.expectations)
+            print(update.describe(), file=sys.stderr)
+        return 0
+    except CsatError as exc:
+        print(f"csat: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("csat: interrupted; no partial report was published", file=sys.stderr)
+        return 130
+    except SystemExit as exc:
+        if exc.code == 143:
+            print("csat: terminated (SIGTERM); no partial report was published", file=sys.stderr)
+        raise
+    except MemoryError:
+        print("csat: error: out of memory", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: one line, traceback only when asked for
+        if os.environ.get("CSAT_DEBUG"):
+            raise
+        print(f"csat: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              f"(set CSAT_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Headline KPIs, per segment, with intervals and segment-vs-rest tests.
+
+* ``satisfaction.score``: (weighted) mean on the native scale, t interval (df = n - 1).
+* ``satisfaction.index``: the same on 0-100, ``100 (mean - min) / (max - min)``.
+* ``satisfaction.rate``: share at or above ``top_box``, Wilson interval on Kish n_eff.
+* ``nps``: mean of 100 / 0 / -100 scores, normal interval on its linearised SE.
+* ``loyalty.<column>.score``: mean of each loyalty item, t interval.
+
+Each KPI uses the rows that have its input (skipped questions are normal) and states its base.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .results import Estimate
+from .spec import Item, Spec
+from .stats import (MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test,
+                    weighted_mean, welch_test, wilson_interval, z_interval, z_test)
+
+__all__ = ["kpis", "segment_kpis", "kpi_inputs", "KpiInput", "MISSING_SEGMENT", "ALPHA", "kpi_test"]
+
+MISSING_SEGMENT = "(missing)"
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class KpiInput:
+    """What one KPI is computed from: per-row values (NaN = not answered) and its kind."""
+
+    id: str
+    values: np.ndarray
+    kind: str  # "mean", "index", "rate", "nps"
+    item: Item
+
+
+def kpi_inputs(frame: pd.DataFrame, spec: Spec) -> list[KpiInput]:
+    """Per-row inputs of every headline KPI the spec allows, in report order."""
+    sat = spec.satisfaction
+    y = pd.to_numeric(frame[sat.column], errors="coerce").to_numpy(dtype=float)
+    rate = np.where(np.isnan(y), np.nan, (y >= sat.top_box).astype(float))
+    out = [KpiInput("satisfaction.score", y, "mean", sat),
+           KpiInput("satisfaction.index", y, "index", sat),
+           KpiInput("satisfaction.rate", rate, "rate", sat)]
+    if spec.nps:
+        rec = pd.to_numeric(frame[spec.nps.column], errors="coerce").to_numpy(dtype=float)
+        out.append(KpiInput("nps", nps_scores(rec), "nps", spec.nps))
+    for it in spec.loyalty:
+        v = pd.to_numeric(frame[it.column], errors="coerce").to_numpy(dtype=float)
+        out.append(KpiInput(f"loyalty.{it.column}.score", v, "mean", it))
+    return out
+
+
+def _weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
+    if spec.weight:
+        return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(dtype=float)
+    return np.ones(len(frame))
+
+
+def _estimate(inp: KpiInput, m: MeanEstimate, segment: dict | None) -> Estimate:
+    """Turn a mean of the KPI's per-row values into the KPI's estimate and interval."""
+    if m.n == 0:
+        return Estimate(inp.id, None, None, None, 0, 0.0, segment=segment)
+    if inp.kind == "rate":
+        lo, hi = wilson_interval(m.mean, m.n_eff)
+        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment,
+                        method="Wilson interval on Kish n_eff")
+    if inp.kind == "nps":
+        lo, hi = z_interval(m.mean, m.se)
+        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment,
+                        method="normal interval, linearised SE of the 100/0/-100 score")
+    lo, hi = t_interval(m.mean, m.se, m.df)
+    if inp.kind == "index":
+        scale = inp.item.scale
+        f = 100.0 / scale.width
+        return Estimate(inp.id, (m.mean - scale.low) * f, (lo - scale.low) * f, (hi - scale.low) * f,
+                        m.n, m.n_eff, se=m.se * f, segment=segment, method="t interval (df = n - 1), 0-100")
+    return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment,
+                    method="t interval (df = n - 1)")
+
+
+def _means(inputs: Iterable[KpiInput], weights: np.ndarray, mask: np.ndarray | None = None):
+    for inp in inputs:
+        v, w = (inp.values, weights) if mask is None else (inp.values[mask], weights[mask])
+        yield inp, weighted_mean(v, w)
+
+
+def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[Estimate]:
+    """Headline KPIs of the rows in ``frame`` (weighted when the spec has a weight).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Clean rows (after validation).
+    spec : Spec
+    segment : dict, optional
+        Label stored on each estimate, e.g. ``{"region": "华东"}``.
+
+    Returns
+    -------
+    list of Estimate
+    """
+    w = _weights(frame, spec)
+    return [_estimate(inp, m, segment) for inp, m in _means(kpi_inputs(frame, spec), w)]
+
+
+def kpi_test(kind: str, a: MeanEstimate, b: MeanEstimate) -> TestResult:
+    """The test DESIGN prescribes for comparing one KPI between two independent groups."""
+    if kind == "rate":
+        return two_proportion_z_test(a.mean, a.n_eff, b.mean, b.n_eff)
+    if kind == "nps":
+        return z_test(a.mean, a.se, b.mean, b.se)
+    return welch_test(a, b)
+
+
+def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None = None) -> list[Estimate]:
+    """KPIs for every value of every segment column, each tested against the rest of the sample.
+
+    Segments whose base (rows) is below ``quality.min_base`` are listed with ``suppressed=True``
+    and no estimate. The p values of all segment-vs-rest tests form one family, Holm-adjusted
+    at once; ``significant`` is ``p_adjusted < 0.05``. Rows with no segment value form the
+    ``(missing)`` group rather than being dropped.
+    """
+    columns = list(spec.segments if columns is None else columns)
+    w = _weights(frame, spec)
+    inputs = kpi_inputs(frame, spec)
+    out: list[Estimate] = []
+    tested: list[int] = []
+    for col in columns:
+        labels = frame[col].astype(object).where(frame[col].notna(), MISSING_SEGMENT).astype(str)
+        values = _ordered_values(labels, spec.categories.get(col))
+        for value in values:
+            mask = (labels == value).to_numpy()
+            seg = {col: value}
+            base = int(mask.sum())
+            if base < spec.quality.min_base:
+                out += [Estimate(inp.id, None, n=base, segment=seg, suppressed=True,
+                                 method=f"suppressed: base {base} < min_base {spec.quality.min_base}")
+                        for inp in inputs]
+                continue
+            for inp in inputs:
+                m_in = weighted_mean(inp.values[mask], w[mask])
+                est = _estimate(inp, m_in, seg)
+                if inp.kind != "index" and (~mask).sum() > 1 and m_in.n > 1:
+                    m_out = weighted_mean(inp.values[~mask], w[~mask])
+                    test = kpi_test(inp.kind, m_in, m_out)
+                    est = est.with_(p=test.p, method=f"{est.method}; vs rest: {test.method}")
+                    tested.append(len(out))
+                out.append(est)
+    adjusted = holm([out[i].p for i in tested])
+    for i, p_adj in zip(tested, adjusted):
+        if not np.isnan(p_adj):
+            out[i] = out[i].with_(p_adjusted=float(p_adj), significant=bool(p_adj < ALPHA))
+    return out
+
+
+def _ordered_values(labels: pd.Series, allowed: tuple[str, ...] | None) -> list[str]:
+    """Allowed categories first in spec order, then any other value by size."""
+    counts = labels.value_counts()
+    present = list(counts.index)
+    first = [v for v in (allowed or ()) if v in counts.index]
+    return first + [v for v in present if v not in first]

@@ -1,0 +1,198 @@
+"""Render the report: papermill executes the notebook, nbconvert turns it into offline HTML.
+
+Everything is produced in a temporary folder beside the target (same file system), then each
+file is moved into ``reports/<wave>/`` with :func:`os.replace`, results.json last. A run killed
+half-way leaves the previous report of that wave as it was. A failing notebook raises
+:class:`~csatlib.errors.NotebookFailed` after keeping the partial executed notebook.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import sys
+from contextlib import contextmanager
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .compare import format_estimate, wave_sort_key
+from .errors import NotebookFailed
+from .output import atomic_write_text
+
+__all__ = ["report_notebook", "execute_notebook", "notebook_to_html", "publish", "write_index", "staging_dir",
+           "TEMPLATE_DIR", "PUBLISH_ORDER"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+PUBLISH_ORDER = ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "results.json")
+
+
+def report_notebook() -> Path:
+    """The report notebook: ``notebooks/report.ipynb`` of the checkout csatlib runs from."""
+    candidates = [PACKAGE_DIR.parent / "notebooks" / "report.ipynb", Path.cwd() / "notebooks" / "report.ipynb"]
+    for c in candidates:
+        if c.exists():
+            return c
+    raise NotebookFailed(f"report notebook not found (looked in {', '.join(map(str, candidates))})")
+
+
+def staging_dir(target: Path) -> Path:
+    """A fresh temporary folder beside ``target`` (so os.replace never crosses file systems)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+
+
+def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], failed_copy: Path | None = None,
+                     timeout: int = 600) -> Path:
+    """Execute ``notebook`` with papermill into ``output``.
+
+    On failure the partial executed notebook is copied to ``failed_copy`` (when given) and
+    :class:`NotebookFailed` names it with the failing cell's error.
+    """
+    import logging
+
+    import papermill as pm
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    env_before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        with warnings.catch_warnings(), _kernel_stderr_captured():
+            warnings.simplefilter("ignore")
+            pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
+                                progress_bar=False, log_output=False, cwd=str(notebook.parent),
+                                execution_timeout=timeout)
+    except pm.PapermillExecutionError as exc:
+        kept = _keep_partial(output, failed_copy)
+        raise NotebookFailed(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: "
+                             f"{str(exc.evalue).splitlines()[0][:200] if exc.evalue else ''}; partial notebook "
+                             f"kept at {kept}", str(kept)) from None
+    except Exception as exc:  # kernel died, timeout, missing kernel
+        kept = _keep_partial(output, failed_copy)
+        raise NotebookFailed(f"{notebook.name} could not be executed: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:200] if str(exc) else ''}; partial notebook kept at {kept}",
+                             str(kept)) from None
+    finally:
+        if env_before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_before
+    return output
+
+
+@contextmanager
+def _kernel_stderr_captured():
+    """Keep the kernel process's own chatter (it inherits fd 2) off the user's stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _keep_partial(output: Path, failed_copy: Path | None) -> Path:
+    if failed_copy is None or not output.exists():
+        return output
+    failed_copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(output, failed_copy)
+    return failed_copy
+
+
+def notebook_to_html(executed: Path) -> str:
+    """Offline HTML of an executed notebook: no input cells, no prompts, no network references."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)
+    exporter = HTMLExporter(template_name="csat_report", extra_template_basedirs=[str(TEMPLATE_DIR)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get("title", "report")}})
+    return body
+
+
+def publish(staging: Path, target: Path, order: tuple[str, ...] = PUBLISH_ORDER) -> list[Path]:
+    """Move the files of ``staging`` into ``target`` one by one with os.replace, in ``order``
+    (results.json last, so its presence means the report beside it is complete), then remove
+    ``staging``."""
+    target.mkdir(parents=True, exist_ok=True)
+    names = [n for n in order if (staging / n).exists()]
+    names += sorted(p.name for p in staging.iterdir() if p.is_file() and p.name not in order)
+    moved = []
+    for name in sorted(names, key=lambda n: (n == "results.json", names.index(n))):
+        os.replace(staging / name, target / name)
+        moved.append(target / name)
+    shutil.rmtree(staging, ignore_errors=True)
+    return moved
+
+
+def _headline(doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for e in doc.get("estimates", []):
+        if e.get("segment") is None:
+            out[e["id"]] = e
+    return out
+
+
+def write_index(out_root: str | Path) -> Path:
+    """``reports/index.html``: every wave of every survey found, newest first, with headline KPIs
+    and change arrows only where the change was significant."""
+    out_root = Path(out_root)
+    surveys: dict[str, list[tuple[str, dict]]] = {}
+    for path in out_root.glob("*/results.json"):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(doc, dict) or "survey" not in doc:
+            continue
+        surveys.setdefault(str(doc["survey"]), []).append((path.parent.name, doc))
+    ids = [("satisfaction.score", "Satisfaction score"), ("satisfaction.rate", "Satisfaction rate"),
+           ("nps", "NPS")]
+    e = html.escape
+    sections = []
+    for survey in sorted(surveys):
+        rows = []
+        for folder, doc in sorted(surveys[survey], key=lambda fd: wave_sort_key(fd[1].get("wave", fd[0])),
+                                  reverse=True):
+            head = _headline(doc)
+            cells = []
+            for kpi, _ in ids:
+                est = head.get(kpi)
+                if not est or est.get("estimate") is None:
+                    cells.append("<td>–</td>")
+                    continue
+                change = head.get(f"change.{kpi}")
+                arrow = ""
+                if change and change.get("significant") and change.get("estimate"):
+                    arrow = " <span class='up'>▲</span>" if change["estimate"] > 0 else " <span class='down'>▼</span>"
+                elif change and change.get("estimate") is not None:
+                    arrow = " <span class='ns' title='change within sampling noise'>≈</span>"
+                cells.append(f"<td>{e(format_estimate(kpi, est['estimate']))}{arrow}</td>")
+            link = f"{e(folder)}/report.html"
+            has_report = (out_root / folder / "report.html").exists()
+            name = f"<a href='{link}'>{e(str(doc.get('wave')))}</a>" if has_report else e(str(doc.get("wave")))
+            rows.append(f"<tr><td>{name}</td><td>{e(str(doc.get('rows', {}).get('clean', '–')))}</td>{''.join(cells)}</tr>")
+        head_cells = "".join(f"<th>{e(label)}</th>" for _, label in ids)
+        sections.append(f"<h2>{e(survey)}</h2><table><tr><th>wave</th><th>clean base</th>{head_cells}</tr>"
+                        + "".join(rows) + "</table>")
+    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>CSAT reports</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+max-width:900px;margin:2em auto;padding:0 18px;color:#1d2730}}table{{border-collapse:collapse;width:100%}}
+th,td{{border-bottom:1px solid #dde3ea;padding:6px 10px;text-align:right}}th:first-child,td:first-child{{text-align:left}}
+th{{background:#f3f6f9}}.up{{color:#2e7d4f}}.down{{color:#b23b3b}}.ns{{color:#8c99a6}}</style></head><body>
+<h1>CSAT research reports</h1>
+<p>Newest wave first. ▲/▼ mark a change from the previous wave that is statistically significant
+(Holm-adjusted p &lt; 0.05); ≈ marks a change within sampling noise.</p>
+{''.join(sections) or '<p>No reports yet.</p>'}
+</body></html>
+"""
+    return atomic_write_text(out_root / "index.html", page)

@@ -1,0 +1,279 @@
+"""HTML fragments of the report, built from a :class:`~csatlib.results.Results`.
+
+The notebook displays these; keeping them here makes them testable and keeps the notebook thin.
+Every piece of text that comes from the data (labels, segment values, comments, file names) goes
+through :func:`html.escape`, so a comment holding ``<script>`` shows as text.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from typing import Any, Iterable
+
+from .compare import KPI_LABELS, describe_change, format_estimate, format_p, kpi_kind
+from .results import Estimate, Results
+
+__all__ = ["Fragment", "heading", "title", "segment_chart_rows", "headline_table", "change_summary", "segment_table", "quality_section",
+           "verbatims_section", "methods_section", "kpi_label", "STYLE"]
+
+STYLE = """<style>
+.csat table{border-collapse:collapse;margin:.4em 0 1em;font-size:13px}
+.csat th,.csat td{border-bottom:1px solid #dde3ea;padding:4px 10px;text-align:right}
+.csat th:first-child,.csat td:first-child{text-align:left}
+.csat th{background:#f3f6f9;font-weight:600}
+.csat .sig-up{color:#2e7d4f;font-weight:600}.csat .sig-down{color:#b23b3b;font-weight:600}
+.csat .muted{color:#7a8794}.csat .note{color:#4a5560;font-size:12.5px}
+.csat .kpi{display:inline-block;margin:0 18px 10px 0;padding:10px 14px;border:1px solid #dde3ea;border-radius:6px}
+.csat .kpi b{display:block;font-size:22px;color:#1f5a8a}
+.csat blockquote{margin:4px 0;padding:2px 10px;border-left:3px solid #c9d3dd;color:#333}
+</style>"""
+
+
+class Fragment(str):
+    """A string of HTML that Jupyter displays as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _wrap(body: str) -> Fragment:
+    return Fragment(f'<div class="csat">{body}</div>')
+
+
+def kpi_label(id: str, results: Results | None = None) -> str:
+    """Reader-facing name of an estimate id (loyalty items use their column label)."""
+    if id in KPI_LABELS:
+        return KPI_LABELS[id]
+    if id.startswith("loyalty.") and id.endswith(".score"):
+        return f"Loyalty: {id[len('loyalty.'):-len('.score')]} (mean)"
+    return id
+
+
+def _headline_estimates(results: Results) -> list[Estimate]:
+    """Total (unsegmented) KPI estimates: satisfaction, NPS and loyalty means."""
+    return [e for e in results.estimates if e.segment is None
+            and (e.id in KPI_LABELS or (e.id.startswith("loyalty.") and e.id.endswith(".score")))]
+
+
+def _interval(e: Estimate) -> str:
+    if e.ci_low is None or e.ci_high is None:
+        return "–"
+    return f"{format_estimate(e.id, e.ci_low)} – {format_estimate(e.id, e.ci_high)}"
+
+
+def _base(e: Estimate, weighted: bool) -> str:
+    if weighted and e.n_eff is not None:
+        return f"{e.n:,} <span class='muted'>(n<sub>eff</sub> {e.n_eff:,.0f})</span>"
+    return f"{e.n:,}"
+
+
+def _change_cell(change: Estimate | None) -> str:
+    if change is None or change.estimate is None:
+        return "<span class='muted'>–</span>"
+    kind = kpi_kind(change.id.removeprefix("change."))
+    d = change.estimate * (100 if kind == "rate" else 1)
+    txt = f"{d:+.{2 if kind == 'mean' else 1}f}{' pp' if kind == 'rate' else ''}"
+    p = change.p_adjusted if change.p_adjusted is not None else change.p
+    if change.significant:
+        arrow, cls = ("▲", "sig-up") if d > 0 else ("▼", "sig-down")
+        return f"<span class='{cls}'>{arrow} {txt}</span> <span class='muted'>({_e(format_p(p))})</span>"
+    return f"{txt} <span class='muted'>(n.s., {_e(format_p(p))})</span>"
+
+
+def headline_table(results: Results) -> Fragment:
+    """Headline KPIs with 95% intervals, bases and the change since the previous wave."""
+    totals = _headline_estimates(results)
+    cards = "".join(f"<div class='kpi'>{_e(kpi_label(e.id))}<b>{_e(format_estimate(e.id, e.estimate))}</b>"
+                    f"<span class='muted'>95% CI {_e(_interval(e))}</span></div>"
+                    for e in totals if e.id in ("satisfaction.score", "satisfaction.rate", "nps"))
+    prev = f"change vs {_e(results.previous_wave)}" if results.previous_wave else "change"
+    rows = []
+    for e in totals:
+        change = results.get(f"change.{e.id}")
+        rows.append(f"<tr><td>{_e(kpi_label(e.id))}</td><td>{_e(format_estimate(e.id, e.estimate))}</td>"
+                    f"<td>{_e(_interval(e))}</td><td>{_base(e, results.weighted)}</td>"
+                    f"<td>{_change_cell(change)}</td></tr>")
+    table = (f"<table><tr><th>KPI</th><th>estimate</th><th>95% CI</th><th>base</th><th>{prev}</th></tr>"
+             + "".join(rows) + "</table>")
+    note = ("<p class='note'>Estimates are weighted (design weights); intervals use design-based standard "
+            "errors and bases show Kish's effective n.</p>" if results.weighted else
+            "<p class='note'>Unweighted estimates.</p>")
+    return _wrap(STYLE + cards + table + note)
+
+
+def change_summary(results: Results) -> Fragment:
+    """One sentence per KPI on its change, worded by :func:`describe_change` (significance-aware)."""
+    items = []
+    for e in _headline_estimates(results):
+        if e.estimate is not None:
+            sentence = describe_change(kpi_label(e.id), e, results.get(f"change.{e.id}"), results.previous_wave)
+            items.append(f"<li>{_e(sentence)}</li>")
+    head = (f"<p>Compared with wave <b>{_e(results.previous_wave)}</b> (Welch t for scores, z test with "
+            f"Newcombe interval for rates, z test for NPS; Holm-adjusted across the KPIs compared):</p>"
+            if results.previous_wave else "<p>No earlier wave was given, so no change is tested.</p>")
+    return _wrap(head + "<ul>" + "".join(items) + "</ul>")
+
+
+def segment_table(results: Results, column: str, ids: Iterable[str] = ("satisfaction.score",
+                                                                          "satisfaction.rate", "nps")) -> Fragment:
+    """One row per value of a segment column; suppressed cells are marked with their base."""
+    ids = [i for i in ids if results.get(i) is not None]
+    values: list[str] = []
+    for e in results.estimates:
+        if e.segment and column in e.segment and e.segment[column] not in values:
+            values.append(e.segment[column])
+    head = "".join(f"<th>{_e(kpi_label(i))}</th>" for i in ids)
+    rows = []
+    for v in values:
+        seg = {column: v}
+        cells = []
+        base = None
+        for i in ids:
+            e = results.get(i, seg)
+            if e is None:
+                cells.append("<td>–</td>")
+                continue
+            base = e.n
+            if e.suppressed:
+                cells.append("<td class='muted'>suppressed</td>")
+                continue
+            mark = ""
+            if e.significant:
+                total = results.get(i)
+                up = total is not None and total.estimate is not None and e.estimate > total.estimate
+                mark = f" <span class='{'sig-up' if up else 'sig-down'}'>{'▲' if up else '▼'}</span>"
+            cells.append(f"<td>{_e(format_estimate(i, e.estimate))}{mark}<br>"
+                         f"<span class='muted'>{_e(_interval(e))}</span></td>")
+        rows.append(f"<tr><td>{_e(v)}</td><td>{base if base is not None else '–'}</td>{''.join(cells)}</tr>")
+    min_base = results.quality.get("thresholds", {}).get("min_base")
+    note = (f"<p class='note'>▲/▼: differs significantly from the rest of the sample (Holm-adjusted across "
+            f"all segments and KPIs, p &lt; 0.05); unmarked differences are within sampling noise. "
+            f"Segments with fewer than {_e(min_base)} respondents are suppressed.</p>")
+    return _wrap(f"<table><tr><th>{_e(column)}</th><th>base</th>{head}</tr>{''.join(rows)}</table>{note}")
+
+
+def quality_section(results: Results, validation: dict[str, Any] | None = None) -> Fragment:
+    """Rows read, clean and quarantined, the reasons with counts, and the failed expectations."""
+    r = results.rows
+    read = r.get("read", 0)
+    share = (r.get("quarantined", 0) / read) if read else 0.0
+    parts = [f"<p><b>{read:,}</b> rows were read; <b>{r.get('clean', 0):,}</b> passed every check and were "
+             f"analysed; <b>{r.get('quarantined', 0):,}</b> ({share:.1%}) were set aside in "
+             f"<code>quarantine.csv</code> with their reasons. Every row is accounted for "
+             f"({read:,} = {r.get('clean', 0):,} + {r.get('quarantined', 0):,}).</p>"]
+    reasons = results.quality.get("reasons") or []
+    if reasons:
+        rows = "".join(f"<tr><td>{_e(x['reason'])}</td><td>{_e(x.get('column') or '')}</td><td>{x['rows']:,}</td></tr>"
+                       for x in reasons)
+        parts.append("<table><tr><th>reason</th><th>column</th><th>rows</th></tr>" + rows + "</table>")
+    failed = results.quality.get("failed_expectations") or []
+    checked = results.quality.get("expectations_checked")
+    if failed:
+        rows = "".join(f"<tr><td>{_e(f['type'])}</td><td>{_e(f.get('column') or 'table')}</td>"
+                       f"<td>{_e(f['severity'])}</td><td>{_e(f.get('unexpected_count') if f.get('unexpected_count') is not None else '–')}</td></tr>"
+                       for f in failed)
+        parts.append(f"<p>{len(failed)} of {checked} Great Expectations checks found problems:</p>"
+                     "<table><tr><th>expectation</th><th>column</th><th>severity</th><th>rows</th></tr>"
+                     + rows + "</table>")
+    else:
+        parts.append(f"<p>All {checked} Great Expectations checks passed.</p>")
+    t = results.quality.get("thresholds", {})
+    parts.append(f"<p class='note'>Row-level checks quarantine a row (values outside the scale, non-numeric or "
+                 f"missing required answers, categories not allowed, missing or non-positive weights, speeders "
+                 f"under {_e(t.get('min_duration_s'))} s, straight-liners). Table-level checks would block the "
+                 f"report: duplicate ids, a wrong wave label, fewer than {_e(t.get('min_base'))} clean rows, "
+                 f"more than {_e(_pct(t.get('max_quarantine_share')))} of rows quarantined, or more than "
+                 f"{_e(_pct(t.get('max_straightline_share')))} straight-liners.</p>")
+    return _wrap("".join(parts))
+
+
+def _pct(x: Any) -> str:
+    return f"{100 * x:.0f}%" if isinstance(x, (int, float)) and math.isfinite(x) else "–"
+
+
+def verbatims_section(results: Results) -> Fragment:
+    """A seeded sample of comments per segment with counts; redacted by the loader, escaped here."""
+    if not results.verbatims:
+        return _wrap("<p class='muted'>The spec names no free-text column, or no comments were given.</p>")
+    parts = ["<p class='note'>Comments are shown as written, with emails, phone numbers and ID numbers "
+             "replaced by placeholders before any analysis.</p>"]
+    for g in results.verbatims:
+        label = f"{_e(g['column'])} = {_e(g['segment'])}" if g.get("column") else _e(g["segment"])
+        quotes = "".join(f"<blockquote>{_e(t)}</blockquote>" for t in g["sample"])
+        parts.append(f"<h4>{label} <span class='muted'>({g['comments']:,} comments, {len(g['sample'])} shown)"
+                     f"</span></h4>{quotes}")
+    return _wrap("".join(parts))
+
+
+def methods_section(results: Results) -> Fragment:
+    """Methods appendix: formulas and tests, weighting, suppression, versions, spec, input hash."""
+    meta = results.meta
+    inp = meta.get("input", {})
+    t = results.quality.get("thresholds", {})
+    versions = ", ".join(f"{_e(k)} {_e(v)}" for k, v in meta.get("versions", {}).items())
+    spec_json = _e(json.dumps(meta.get("spec", {}), ensure_ascii=False, indent=2))
+    weighting = ("Estimates are weighted by the spec's weight column. Means and shares use design-based "
+                 "(Taylor linearisation) standard errors for a weights-only design, as R's "
+                 "<code>survey::svymean</code>: var = n/(n−1) Σ [w<sub>i</sub>(y<sub>i</sub> − ȳ)]² / (Σw)². "
+                 "Bases show Kish's effective sample size n<sub>eff</sub> = (Σw)² / Σw²."
+                 if results.weighted else "The spec has no weight column: every respondent counts once.")
+    items = [
+        ("Satisfaction score", "mean on the native scale with a t interval (df = n − 1); the 0-100 index is "
+                               "100 (mean − min) / (max − min) with the same interval rescaled."),
+        ("Satisfaction rate", "share of answers at or above the top-box threshold; Wilson score interval on "
+                              "the effective base. The rate and the score are different numbers."),
+        ("NPS", "% promoters (9-10) − % detractors (0-6), computed as the mean of a score of 100 / 0 / −100, "
+                "with a normal interval on that mean's standard error."),
+        ("Changes between waves", "Welch t test (Satterthwaite df) for scores; pooled z test with Newcombe's "
+                                  "hybrid score interval (1998, method 10) for rates; z test for NPS; Holm "
+                                  "correction across the KPIs compared. A change is called significant only "
+                                  "when its adjusted p value is below 0.05."),
+        ("Segments", f"each segment is tested against the rest of the sample with the tests above; Holm "
+                     f"correction across all segments and KPIs at once. Segments with fewer than "
+                     f"{_e(t.get('min_base'))} clean respondents are suppressed (listed, not estimated)."),
+        ("Weighting", weighting),
+    ]
+    rows = "".join(f"<tr><td>{_e(k)}</td><td style='text-align:left'>{v}</td></tr>" for k, v in items)
+    return _wrap(
+        f"<table><tr><th>what</th><th style='text-align:left'>how</th></tr>{rows}</table>"
+        f"<p><b>Input:</b> {_e(inp.get('file'))} ({_e(inp.get('format'))}"
+        f"{', ' + _e(inp.get('encoding')) if inp.get('encoding') else ''}), SHA-256 "
+        f"<code>{_e(inp.get('sha256'))}</code>. PII columns dropped on load: "
+        f"{_e(', '.join(inp.get('pii_dropped') or []) or 'none')}.</p>"
+        f"<p><b>Software:</b> {versions}.</p>"
+        f"<details><summary><b>Survey spec</b> ({_e(meta.get('spec_file') or '')})</summary>"
+        f"<pre>{spec_json}</pre></details>")
+
+
+def title(results: Results) -> Fragment:
+    """Report heading: survey, wave, comparison wave and the row accounting in one line."""
+    r = results.rows
+    prev = f" · compared with {_e(results.previous_wave)}" if results.previous_wave else ""
+    weighted = "weighted" if results.weighted else "unweighted"
+    return _wrap(f"<h1>{_e(results.survey)} — wave {_e(results.wave)}</h1>"
+                 f"<p class='note'>{r.get('clean', 0):,} clean responses of {r.get('read', 0):,} read "
+                 f"({r.get('quarantined', 0):,} quarantined) · {weighted}{prev}</p>")
+
+
+def segment_chart_rows(results: Results, column: str, id: str = "satisfaction.score") -> list[dict[str, Any]]:
+    """Rows for :func:`csatlib.charts.segment_chart`: one per unsuppressed value of ``column``."""
+    total = results.get(id)
+    rows = []
+    for e in results.estimates:
+        if e.id == id and e.segment and column in e.segment and not e.suppressed and e.estimate is not None:
+            hl = None
+            if e.significant and total is not None and total.estimate is not None:
+                hl = "up" if e.estimate > total.estimate else "down"
+            rows.append({"label": e.segment[column], "estimate": e.estimate, "ci_low": e.ci_low,
+                         "ci_high": e.ci_high, "highlight": hl})
+    return rows
+
+
+def heading(text: str, level: int = 3) -> Fragment:
+    """An escaped HTML heading (for labels that come from the data)."""
+    return Fragment(f"<h{level}>{_e(text)}</h{level}>")

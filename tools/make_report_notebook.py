@@ -1,0 +1,60 @@
+# Regenerates notebooks/report.ipynb (run from the repository root): the notebook stays thin and reviewable.
+import nbformat as nbf
+nb = nbf.v4.new_notebook()
+md = nbf.v4.new_markdown_cell
+code = nbf.v4.new_code_cell
+cells = [
+ code('''results_dir: str = ""  # folder of a csat run holding results.json; empty = analyse data below
+data: str = "../data/retail_2026Q3.csv"  # survey file, used when results_dir is ""
+spec: str = "../data/retail-csat.yaml"  # survey spec (YAML)
+wave: str = "2026Q3"  # wave label of `data`
+previous: str = "../data/retail_2026Q2.csv"  # earlier wave file or reports/WAVE folder; empty for none''',
+      metadata={"tags": ["parameters"]}),
+ code('''# Thin view: every number comes from csatlib (results.json when run by `csat run`).
+from IPython.display import display
+
+import csatlib
+from csatlib import charts, views
+
+results = (csatlib.load_results(results_dir) if results_dir
+           else csatlib.analyse_file(data, spec, wave, previous or None))
+charts.use_report_style()
+display(views.title(results))'''),
+ md("## Headline KPIs"),
+ code("display(views.headline_table(results))"),
+ md("## Change since the previous wave"),
+ code("display(views.change_summary(results))"),
+ md("## Trend across waves"),
+ code('''if len(results.trend) > 1:
+    for kpi, label, scale, unit in [("satisfaction.score", "Satisfaction score", 1, ""),
+                                    ("satisfaction.rate", "Satisfaction rate (%)", 100, "%"),
+                                    ("nps", "NPS", 1, "")]:
+        if any(kpi in row for row in results.trend):
+            charts.show(charts.trend_chart(results.trend, kpi, label, scale=scale, unit=unit))
+else:
+    display(views.Fragment("<p>Only one wave of this survey has been reported so far; the trend starts "
+                           "with the next wave.</p>"))'''),
+ md("## Segments"),
+ code('''columns = results.meta.get("spec", {}).get("segments") or []
+if not columns:
+    display(views.Fragment("<p>The spec defines no segments, so no breakdown is shown.</p>"))
+for column in columns:
+    display(views.heading(f"By {column}"))
+    display(views.segment_table(results, column))
+    rows = views.segment_chart_rows(results, column)
+    if rows:
+        total = results.get("satisfaction.score")
+        charts.show(charts.segment_chart(rows, f"Satisfaction score by {column}", "mean (95% CI)",
+                                         total.estimate if total else None))'''),
+ md("## Verbatim comments"),
+ code("display(views.verbatims_section(results))"),
+ md("## Data quality"),
+ code("display(views.quality_section(results))"),
+ md("## Methods appendix"),
+ code("display(views.methods_section(results))"),
+]
+nb.cells = cells
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+nb.metadata["language_info"] = {"name": "python"}
+nb.metadata["title"] = "CSAT report"
+nbf.write(nb, "notebooks/report.ipynb")
