@@ -10,6 +10,7 @@ GX is imported lazily: ``csat --help`` and stages that do not validate never pay
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -23,14 +24,20 @@ from .load import STRAIGHTLINE
 from .spec import Spec
 
 __all__ = ["build_suite", "suite_path", "ensure_suite", "write_suite", "read_suite", "SuiteUpdate",
-           "text_column", "NUMBER_REGEX", "WAVE_PARAMETER", "MIN_CLEAN_PARAMETER", "GENERATOR_VERSION"]
+           "text_column", "read_column", "NUMBER_REGEX", "WAVE_PARAMETER", "MIN_CLEAN_PARAMETER", "GENERATOR_VERSION"]
 
 GENERATOR_VERSION = 1
 NUMBER_REGEX = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 WAVE_PARAMETER = "wave_labels"
 MIN_CLEAN_PARAMETER = "min_clean_rows"
 TEXT_SUFFIX = " [as text]"
+READ_SUFFIX = " [as read]"
 MAX_WEIGHT = 1.7976931348623157e308  # largest float: infinite weights fail the range check
+
+
+def read_column(column: str) -> str:
+    """Name of the validation column holding a rated column's values exactly as read."""
+    return f"{column}{READ_SUFFIX}"
 
 
 def text_column(column: str) -> str:
@@ -63,7 +70,7 @@ def generated_expectations(spec: Spec) -> list[dict[str, Any]]:
     add(_expectation("expect_column_values_to_not_be_null", f"required:{spec.id}", "row", "required",
                      column=spec.id))
     add(_expectation("expect_column_values_to_not_be_null", f"required:{spec.satisfaction.column}", "row",
-                     "required", column=spec.satisfaction.column))
+                     "required", column=read_column(spec.satisfaction.column)))
     # numeric answers within their scale
     for col, _item, scale in spec.numeric_items():
         add(_expectation("expect_column_values_to_match_regex", f"numeric:{col}", "row", "numeric",
@@ -74,7 +81,8 @@ def generated_expectations(spec: Spec) -> list[dict[str, Any]]:
         w = spec.weight
         add(_expectation("expect_column_values_to_match_regex", f"numeric:{w}", "row", "numeric",
                          column=text_column(w), regex=NUMBER_REGEX))
-        add(_expectation("expect_column_values_to_not_be_null", f"required:{w}", "row", "weight", column=w))
+        add(_expectation("expect_column_values_to_not_be_null", f"required:{w}", "row", "weight",
+                         column=read_column(w)))
         add(_expectation("expect_column_values_to_be_between", f"weight:{w}", "row", "weight", column=w,
                          min_value=0, max_value=MAX_WEIGHT, strict_min=True))
     for col, allowed in spec.categories.items():
@@ -152,7 +160,7 @@ def read_suite(path: str | Path) -> dict[str, Any]:
     from great_expectations.core import ExpectationSuite
 
     try:
-        ExpectationSuite(**suite)
+        ExpectationSuite(**copy.deepcopy(suite))  # GX mutates the dict it is given
     except Exception as exc:  # GX raises pydantic/marshmallow errors of many kinds
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{path}: invalid expectation suite: {first[:200]}") from None

@@ -7,7 +7,9 @@ It also adds the derived columns DESIGN.md's flow names: one gap per dimension
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,8 +150,11 @@ def _read_csv(path: Path, text_cols: list[str]) -> tuple[pd.DataFrame, str]:
     last_error: Exception | None = None
     for enc in CSV_ENCODINGS:
         try:
-            header = pd.read_csv(path, sep=sep, encoding=enc, nrows=0)
-            names = [str(c) for c in header.columns]
+            # pandas silently renames a repeated header ("q", "q.1"); read the header row itself
+            first = head.decode(enc, errors="strict" if len(head) < (1 << 16) else "ignore").splitlines()
+            names = next(csv.reader(io.StringIO(first[0]), delimiter=sep), []) if first else []
+            if not any(n.strip() for n in names):
+                raise InputError(f"{path}: file has no header row or data")
             dupes = sorted({c for c in names if names.count(c) > 1})
             if dupes:
                 raise InputError(f"{path}: duplicate column names {dupes}")

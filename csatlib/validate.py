@@ -9,6 +9,7 @@ The clean-base and quarantine-share checks run on the clean rows after quarantin
 """
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .expectations import MIN_CLEAN_PARAMETER, WAVE_PARAMETER, text_column
+from .expectations import MIN_CLEAN_PARAMETER, READ_SUFFIX, TEXT_SUFFIX, WAVE_PARAMETER, read_column, text_column
 from .load import DERIVED_PREFIX, Wave
 from .output import atomic_write_json, atomic_write_text, to_jsonable
 from .spec import Spec, _fmt
@@ -129,6 +130,7 @@ def validation_frame(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
         numeric_cols.append(spec.weight)
     for col in numeric_cols:
         raw = frame[col]
+        cols[read_column(col)] = raw
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
             cols[col] = raw.astype("float64")
             # a column read as numbers holds no text to check
@@ -171,7 +173,8 @@ def _gx_validate(df: pd.DataFrame, suite: dict[str, Any], parameters: dict[str, 
     batch = batch_def.get_batch(batch_parameters={"dataframe": df})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = batch.validate(ExpectationSuite(**suite), result_format="COMPLETE",
+        # deepcopy: GX mutates the dict it is given
+        res = batch.validate(ExpectationSuite(**copy.deepcopy(suite)), result_format="COMPLETE",
                              expectation_parameters=parameters)
     return res.results
 
@@ -225,7 +228,7 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
         res = r.result or {}
         if idx and check != "straightline_share":  # the share check blocks; the row check quarantines
             values = vframe[column] if column in vframe.columns else None
-            shown = column.removesuffix(" [as text]") if column else None
+            shown = column.removesuffix(TEXT_SUFFIX).removesuffix(READ_SUFFIX) if column else None
             shown = None if shown and shown.startswith(DERIVED_PREFIX) else shown
             tag = (check if check in CHECK_LABELS else "custom", shown)
             for i in idx:
@@ -325,11 +328,11 @@ def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any,
     if check == "scale":
         return f"{col}: {_show(value)} outside {_fmt(kwargs['min_value'])}-{_fmt(kwargs['max_value'])}"
     if check == "numeric":
-        return f"{col.removesuffix(' [as text]')}: {_show(value)} is not a number"
+        return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is not a number"
     if check == "required":
-        return f"{col}: missing"
+        return f"{col.removesuffix(READ_SUFFIX)}: missing"
     if check == "weight":
-        return f"{col}: weight {_show(value)} is missing or not > 0"
+        return f"{col.removesuffix(READ_SUFFIX)}: weight {_show(value)} is missing or not > 0"
     if check == "category":
         return f"{col}: {_show(value)} not in allowed values"
     if check == "speeder":
@@ -344,10 +347,8 @@ def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any,
 
 
 def _dedupe_reasons(parts: list[tuple[tuple[str, str | None], str]]):
-    """Drop repeated reasons, and the "missing" of a column whose answer "is not a number"."""
-    unique = list(dict.fromkeys(parts))
-    nonnumeric = {col for (check, col), _ in unique if check == "numeric"}
-    return [(tag, text) for tag, text in unique if not (tag[0] == "required" and tag[1] in nonnumeric)]
+    """Drop repeated reasons (a row can fail two expectations that say the same thing)."""
+    return list(dict.fromkeys(parts))
 
 
 def _blocking_sentence(check, column, res, kwargs, spec: Spec, wave: str, n: int) -> str:
