@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import CsatError, ValidationBlocked
+from .errors import CsatError, InputError, ValidationBlocked
 
 __all__ = ["main", "run_wave", "validate_command"]
 
@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     common(r)
     r.add_argument("--previous", help="earlier wave: its data file, or a reports/<wave>/ folder of an earlier run")
     r.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    r.add_argument("--notebook", help="a custom report notebook taking the same parameters "
+                                      "(default: notebooks/report.ipynb)")
 
     v = sub.add_parser("validate", help="write validation.json and quarantine.csv only")
     common(v)
@@ -76,7 +78,7 @@ def _version() -> str:
 
 def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path = "reports",
              previous: str | Path | None = None, expectations_dir: str | Path = "expectations",
-             progress=None) -> Path:
+             progress=None, notebook: str | Path | None = None) -> Path:
     """Validate, analyse and render one wave into ``out/<wave>/``; returns that folder.
 
     Raises
@@ -112,7 +114,7 @@ def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path
         write_validation(validation, staging)
         results.write(staging / "results.json")
         with timings.stage("notebook"):
-            execute_notebook(report_notebook(), staging / "report.ipynb", {"results_dir": str(staging)},
+            execute_notebook(Path(notebook) if notebook else report_notebook(), staging / "report.ipynb", {"results_dir": str(staging)},
                              failed_copy=target / "report.failed.ipynb")
         progress("notebook executed")
         with timings.stage("html"):
@@ -193,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             _demo(args.out, args.quiet)
         elif args.command == "run":
+            if args.notebook and not Path(args.notebook).is_file():
+                raise InputError(f"{args.notebook}: no such notebook")
             run_wave(args.data, args.spec, args.wave, args.out, args.previous, args.expectations,
-                     _Progress(args.wave, args.quiet))
+                     _Progress(args.wave, args.quiet), notebook=args.notebook)
         elif args.command == "validate":
             target = validate_command(args.data, args.spec, args.wave, args.out, args.expectations,
                                       _Progress(args.wave, args.quiet))
