@@ -103,7 +103,7 @@ def test_report_has_no_external_references(hotel_run):
 def test_report_has_no_code_cells(hotel_run):
     _, out, _ = hotel_run
     html = (out / "2026-秋" / "report.html").read_text(encoding="utf-8")
-    assert "jp-CodeMirrorEditor" not in html and "hl-ipython3" not in html and "load_results" not in html
+    assert "import csatlib" not in html and "results_dir" not in html and "load_results" not in html
 
 
 def test_missing_data_file_exit_2(tmp_path):
