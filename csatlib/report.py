@@ -8,6 +8,7 @@ half-way leaves the previous report of that wave as it was. A failing notebook r
 from __future__ import annotations
 
 import html
+import re
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from .errors import NotebookFailed
 from .output import atomic_write_text
 
 __all__ = ["report_notebook", "execute_notebook", "notebook_to_html", "publish", "write_index", "staging_dir",
-           "TEMPLATE_DIR", "PUBLISH_ORDER"]
+           "TEMPLATE_DIR", "PUBLISH_ORDER", "embed_cjk_font"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -115,7 +116,54 @@ def notebook_to_html(executed: Path) -> str:
     exporter = HTMLExporter(template_name="csat_report", extra_template_basedirs=[str(TEMPLATE_DIR)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get("title", "report")}})
-    return body
+    return embed_cjk_font(body)
+
+
+CJK_FIRST_CODEPOINT = 0x2E80  # CJK radicals onward: Han, kana, Hangul, full-width forms
+EMBEDDED_FAMILY = "CSAT CJK"
+
+
+def embed_cjk_font(page: str) -> str:
+    """Embed the CJK glyphs a page uses as a subset web font (data: URL), so Chinese labels
+    render on any reviewer's machine, with or without CJK system fonts, and nothing is fetched.
+
+    The subset of Noto Sans CJK SC (from ``mplfonts``) holds only the characters in the page,
+    typically 10-40 KB. Pages without CJK text, or machines without the font, are unchanged.
+    """
+    import base64
+    import io
+
+    from .charts import cjk_font_path
+
+    chars = {ord(c) for c in page if ord(c) >= CJK_FIRST_CODEPOINT}
+    font_path = cjk_font_path()
+    if not chars or font_path is None or "</head>" not in page:
+        return page
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"
+    options.hinting = False
+    options.desubroutinize = True
+    options.name_IDs = [1, 2]
+    font = subset.load_font(str(font_path), options, lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=chars)
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    subset.save_font(font, buf, options)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    families = (f'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, "{EMBEDDED_FAMILY}", '
+                '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif')
+    style = (f'<style>@font-face{{font-family:"{EMBEDDED_FAMILY}";src:url(data:font/woff;base64,{data}) '
+             f'format("woff");font-display:block;}}:root{{--jp-content-font-family:{families};--jp-ui-font-family:{families};}}'
+             f'body{{font-family:{families};}}</style>')
+    page = page.replace("</head>", style + "\n</head>", 1)
+    # Chromium shapes the first CJK run before a data: font is decoded and keeps the fallback for
+    # it; an invisible run of every character, first in the body, takes that hit instead.
+    primer = (f'<div aria-hidden="true" style="position:absolute;left:-10000px;top:0;font-family:'
+              f'&quot;{EMBEDDED_FAMILY}&quot;">{"".join(sorted(chr(c) for c in chars))}</div>')
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + primer, page, count=1)
 
 
 def publish(staging: Path, target: Path, order: tuple[str, ...] = PUBLISH_ORDER) -> list[Path]:

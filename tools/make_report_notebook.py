@@ -58,3 +58,35 @@ nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "lan
 nb.metadata["language_info"] = {"name": "python"}
 nb.metadata["title"] = "CSAT report"
 nbf.write(nb, "notebooks/report.ipynb")
+
+# notebooks/explore.ipynb: how a researcher calls each analysis interactively
+ex = nbf.v4.new_notebook()
+ex.cells = [
+    md("# Explore a wave with csatlib\n\nEvery analysis in the report is a plain function. Change the "
+       "parameters below and re-run; nothing is written to disk."),
+    code('''data: str = "../data/retail_2026Q3.csv"  # survey file
+spec_file: str = "../data/retail-csat.yaml"  # survey spec
+wave: str = "2026Q3"  # wave label''', metadata={"tags": ["parameters"]}),
+    code('''import csatlib
+
+spec = csatlib.load_spec(spec_file)
+loaded = csatlib.read_wave(data, spec)  # PII dropped, free text redacted, derived columns added
+loaded'''),
+    md("## Validate (Great Expectations, suite built from the spec in memory)"),
+    code('''validation = csatlib.validate_wave(loaded, wave, csatlib.build_suite(spec))
+validation'''),
+    code("validation.reason_counts()"),
+    md("## Headline KPIs and segments as a tidy table"),
+    code('''kpis = csatlib.kpis(validation.clean, spec)
+segments = csatlib.segment_kpis(validation.clean, spec)
+csatlib.Results(spec.name, wave, None, spec.weight is not None, {}, kpis + segments).frame().head(12)'''),
+    md("## A single estimator, on any column"),
+    code('''import pandas as pd
+
+sat = pd.to_numeric(validation.clean[spec.satisfaction.column])
+weights = validation.clean[spec.weight] if spec.weight else None
+csatlib.weighted_mean(sat, weights)'''),
+]
+ex.metadata["kernelspec"] = nb.metadata["kernelspec"]
+ex.metadata["language_info"] = {"name": "python"}
+nbf.write(ex, "notebooks/explore.ipynb")
