@@ -121,15 +121,22 @@ def generate_wave(wave: str = "2026Q3", n: int = 3000, seed: int = 7, shift: flo
     recommend = np.clip(np.rint(rec_lat), 0, 10)
     duration = np.round(rng.lognormal(np.log(420), 0.45, n)).astype(int)
 
-    ids = np.array([f"{wave}-{i:06d}" for i in range(1, n + 1)])
-    emails = np.array([f"cust{i:05d}@example.com" for i in rng.integers(0, 99999, n)])
-    phones = np.array([f"+86 1{rng.integers(3, 10)}{rng.integers(0, 10)} {rng.integers(1000, 9999)} "
-                       f"{rng.integers(1000, 9999)}" for _ in range(n)])
+    ids = np.char.add(f"{wave}-", np.char.zfill(np.arange(1, n + 1).astype(str), 6))
+    emails = np.char.add(np.char.add("cust", np.char.zfill(rng.integers(0, 99999, n).astype(str), 5)),
+                         "@example.com")
+    digits = rng.integers(0, 10, size=(n, 10)).astype(str)
+    digits[:, 0] = rng.integers(3, 10, n).astype(str)  # mainland mobile: 1[3-9]x xxxx xxxx
+    phones = np.char.add("+86 1", digits[:, 0])
+    for j, sep in ((1, ""), (2, " "), (3, ""), (4, ""), (5, ""), (6, " "), (7, ""), (8, ""), (9, "")):
+        phones = np.char.add(np.char.add(phones, sep), digits[:, j])
     comments = np.full(n, "", dtype=object)
     has_comment = rng.random(n) < 0.35
+    use_zh = (region != "华东") & (rng.random(n) < 0.6)
+    pick_en = rng.integers(len(_COMMENTS_EN), size=n)
+    pick_zh = rng.integers(len(_COMMENTS_ZH), size=n)
     for i in np.flatnonzero(has_comment):
-        pool = _COMMENTS_ZH if region[i] != "华东" and rng.random() < 0.6 else _COMMENTS_EN
-        comments[i] = pool[rng.integers(len(pool))].format(email=emails[i], phone=phones[i])
+        template = _COMMENTS_ZH[pick_zh[i]] if use_zh[i] else _COMMENTS_EN[pick_en[i]]
+        comments[i] = template.format(email=emails[i], phone=phones[i]) if "{" in template else template
 
     frame = pd.DataFrame({
         "respondent_id": ids, "wave": wave, "weight": weight, "region": region, "channel": channel,
@@ -154,19 +161,15 @@ def _plant_problems(frame: pd.DataFrame, rng: np.random.Generator) -> None:
     speeders = rows[:k_speed]
     frame.loc[speeders, "duration_s"] = rng.integers(8, 55, size=k_speed)
     straight = rows[k_speed:k_speed + k_straight]
-    for i in straight:
-        frame.loc[i, battery] = int(rng.integers(1, 8))
+    answer = rng.integers(1, 8, size=k_straight)
+    for col in battery:
+        frame.loc[straight, col] = answer
     bad = rows[k_speed + k_straight:k_speed + k_straight + k_range]
-    for j, i in enumerate(bad):
-        kind = j % 4
-        if kind == 0:
-            frame.loc[i, "overall_sat"] = 11
-        elif kind == 1:
-            frame.loc[i, "recommend"] = 12
-        elif kind == 2:
-            frame.loc[i, "overall_sat"] = "don't know"
-        else:
-            frame.loc[i, "weight"] = 0.0
+    kinds = np.arange(bad.size) % 4
+    frame.loc[bad[kinds == 0], "overall_sat"] = 11
+    frame.loc[bad[kinds == 1], "recommend"] = 12
+    frame.loc[bad[kinds == 2], "overall_sat"] = "don't know"
+    frame.loc[bad[kinds == 3], "weight"] = 0.0
     # two rows fail several checks at once
     both = rows[-2:]
     frame.loc[both, "overall_sat"] = 11
