@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["show", "to_png", "use_report_style", "cjk_font_path", "trend_chart", "kpi_interval_chart", "segment_chart",
-           "PALETTE"]
+           "driver_chart", "ipa_chart", "PALETTE"]
 
 PALETTE = {"main": "#1f5a8a", "accent": "#d9822b", "muted": "#8c99a6", "good": "#2e7d4f", "bad": "#b23b3b",
            "band": "#9cc3e4"}
@@ -136,3 +136,53 @@ def kpi_interval_chart(rows: list[dict[str, Any]], title: str, xlabel: str, refe
 def segment_chart(rows: list[dict[str, Any]], title: str, xlabel: str, total: float | None):
     """Segment estimates with intervals against the total (dashed line); significant segments coloured."""
     return kpi_interval_chart(rows, title, xlabel, reference=total)
+
+
+def driver_chart(rows: list[dict[str, Any]], title: str):
+    """Signed share of R² per dimension with its bootstrap interval (negative = the dimension hurts)."""
+    rows = sorted(rows, key=lambda r: -abs(r["signed_share"]))
+    fig, ax = _fig(7.5, max(1.8, 0.45 * len(rows) + 1.0))
+    labels = [str(r["label"]) for r in rows]
+    values = [100 * r["signed_share"] for r in rows]
+    colors = [PALETTE["main"] if v >= 0 else PALETTE["bad"] for v in values]
+    ax.barh(labels, values, color=colors, alpha=0.85)
+    for i, r in enumerate(rows):
+        end = values[i]
+        if _finite(r.get("lmg_share_ci_low"), r.get("lmg_share_ci_high")):
+            lo, hi = 100 * r["lmg_share_ci_low"] * r["sign"], 100 * r["lmg_share_ci_high"] * r["sign"]
+            ax.plot([lo, hi], [i, i], color="#222", lw=1.5)
+            end = hi if values[i] >= 0 else lo
+        ax.annotate(f"{values[i]:.0f}%", (end, i), textcoords="offset points",
+                    xytext=(6 if values[i] >= 0 else -6, -3), ha="left" if values[i] >= 0 else "right", fontsize=8.5)
+    ax.invert_yaxis()
+    ax.axvline(0, color=PALETTE["muted"], lw=1)
+    ax.set_xlabel("share of explained variance (Shapley/LMG, %, 95% bootstrap CI)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def ipa_chart(rows: list[dict[str, Any]], title: str, performance_label: str):
+    """Importance-performance map: quadrant lines at the means, quadrant names in the corners."""
+    fig, ax = _fig(7.5, 4.6)
+    imp = [100 * r["rw_share"] for r in rows]
+    perf = [r["performance"] for r in rows]
+    ax.scatter(perf, imp, s=60, color=PALETTE["main"], zorder=3)
+    for r, x, y in zip(rows, perf, imp):
+        ax.annotate(str(r["label"]), (x, y), textcoords="offset points", xytext=(6, 5), fontsize=9)
+    mx, my = sum(perf) / len(perf), sum(imp) / len(imp)
+    ax.axvline(mx, color=PALETTE["muted"], ls="--", lw=1)
+    ax.axhline(my, color=PALETTE["muted"], ls="--", lw=1)
+    ax.margins(0.25)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    corner = dict(fontsize=8.5, color=PALETTE["accent"], alpha=0.9)
+    ax.text(x0, y1, " Concentrate here", va="top", ha="left", **corner)
+    ax.text(x1, y1, "Keep up the good work ", va="top", ha="right", **corner)
+    ax.text(x0, y0, " Low priority", va="bottom", ha="left", **corner)
+    ax.text(x1, y0, "Possible overkill ", va="bottom", ha="right", **corner)
+    ax.set_xlabel(performance_label)
+    ax.set_ylabel("derived importance (relative weight, % of R²)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

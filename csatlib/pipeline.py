@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .compare import collect_trend, compare_waves
+from .drivers import key_drivers
 from .errors import InputError, ValidationBlocked
 from .expectations import build_suite, ensure_suite
 from .load import Wave, read_wave
@@ -159,6 +160,22 @@ def stack_versions() -> dict[str, str]:
     return out
 
 
+def _skipped_by_spec(spec: Spec) -> list[str]:
+    """Analyses the spec leaves out, in the words the report uses to say so."""
+    out = []
+    if spec.nps is None:
+        out.append("NPS: the spec has no nps item.")
+    if not spec.loyalty:
+        out.append("Loyalty scores: the spec lists no loyalty items.")
+    if not spec.segments:
+        out.append("Segments: the spec defines no segment columns.")
+    if not spec.text:
+        out.append("Verbatim comments: the spec names no free-text column.")
+    if not spec.weight:
+        out.append("Weighting: the spec has no weight column, so every respondent counts once.")
+    return out
+
+
 def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
             out_dir: str | Path | None = None, timings: Timings | None = None) -> Results:
     """Every analysis of a validated wave, gathered into one :class:`Results`.
@@ -182,12 +199,25 @@ def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: Pre
         estimates += segment_kpis(clean, spec)
         if previous is not None:
             estimates += compare_waves(estimates, previous.estimates)
+    models: dict[str, Any] = {}
+    skipped = _skipped_by_spec(spec)
+    with timings.stage("drivers"):
+        drivers = key_drivers(clean, spec, "perception")
+        if drivers is None:
+            skipped.append("Key drivers: the spec lists fewer than two dimensions (or too few complete answers).")
+        else:
+            estimates += drivers.estimates()
+            models["drivers"] = drivers.to_dict()
+            gap_drivers = key_drivers(clean, spec, "gap")
+            if gap_drivers is not None:
+                models["drivers_gap"] = gap_drivers.to_dict()
     results = Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
         weighted=spec.weight is not None,
         rows={"read": validation.rows_read, "clean": validation.rows_clean,
               "quarantined": validation.rows_quarantined},
         estimates=estimates,
+        models=models,
         quality={"blocking_failures": validation.blocking,
                  "reasons": validation.reason_counts().to_dict(orient="records"),
                  "failed_expectations": [o.to_dict() for o in validation.outcomes if not o.success],
@@ -202,7 +232,8 @@ def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: Pre
               "previous": previous.source if previous else None,
               "spec": spec.to_dict(), "spec_file": Path(spec.source).name if spec.source else None,
               "versions": stack_versions(),
-              "suite": validation.suite_name},
+              "suite": validation.suite_name,
+              "skipped": skipped},
     )
     results.trend = collect_trend(out_dir, spec.name, {"wave": wave, "estimates": estimates})
     return results

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from .compare import KPI_LABELS, describe_change, format_estimate, format_p, kpi_kind
 from .results import Estimate, Results
 
-__all__ = ["Fragment", "heading", "title", "segment_chart_rows", "headline_table", "change_summary", "segment_table", "quality_section",
+__all__ = ["Fragment", "drivers_section", "skipped_section", "driver_rows", "heading", "title", "segment_chart_rows", "headline_table", "change_summary", "segment_table", "quality_section",
            "verbatims_section", "methods_section", "kpi_label", "STYLE"]
 
 STYLE = """<style>
@@ -277,3 +277,62 @@ def segment_chart_rows(results: Results, column: str, id: str = "satisfaction.sc
 def heading(text: str, level: int = 3) -> Fragment:
     """An escaped HTML heading (for labels that come from the data)."""
     return Fragment(f"<h{level}>{_e(text)}</h{level}>")
+
+
+def _finite(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def _pct_ci(share: Any, lo: Any, hi: Any, markup: bool = True) -> str:
+    """``35.4% (34–36%)``; the interval greyed out in HTML."""
+    if not _finite(share):
+        return "–"
+    if not _finite(lo, hi):
+        return f"{100 * share:.1f}%"
+    ci = f"({100 * lo:.0f}–{100 * hi:.0f}%)"
+    return f"{100 * share:.1f}% " + (f"<span class='muted'>{ci}</span>" if markup else ci)
+
+
+def drivers_section(results: Results, key: str = "drivers") -> Fragment:
+    """Key drivers in plain words, the importance table and the IPA quadrants."""
+    d = results.models.get(key)
+    if not d:
+        reason = next((s for s in results.meta.get("skipped", []) if s.startswith("Key drivers")),
+                      "Key drivers were not computed.")
+        return _wrap(f"<p class='muted'>{_e(reason)}</p>")
+    dims = sorted(d["dimensions"], key=lambda r: -r["lmg_share"])
+    what = "perception scores" if d["predictors"] == "perception" else "gaps (perception − expectation)"
+    top_text = ", ".join(f"<b>{_e(r['label'])}</b> "
+                         f"({_e(_pct_ci(r['lmg_share'], r['lmg_share_ci_low'], r['lmg_share_ci_high'], False))})"
+                         for r in dims[:3])
+    lead = (f"<p>The {what} of the {len(dims)} dimensions explain <b>{100 * d['r2']:.0f}%</b> of the variance "
+            f"of overall satisfaction (R², n = {d['n']:,}). The strongest drivers are {top_text} of the "
+            f"explained variance, 95% bootstrap intervals in brackets.</p>")
+    perf_head = "mean perception" if d["predictors"] == "perception" else "mean gap"
+    rows = "".join(
+        f"<tr><td>{_e(r['label'])}</td><td>{_pct_ci(r['lmg_share'], r['lmg_share_ci_low'], r['lmg_share_ci_high'])}</td>"
+        f"<td>{_pct_ci(r['rw_share'], r['rw_share_ci_low'], r['rw_share_ci_high'])}</td>"
+        f"<td>{'+' if r['sign'] > 0 else '−'}</td><td>{r['performance']:.2f}</td><td>{_e(r['quadrant'])}</td></tr>"
+        for r in dims)
+    table = (f"<table><tr><th>dimension</th><th>Shapley/LMG share</th><th>Johnson's weight share</th>"
+             f"<th>sign</th><th>{perf_head}</th><th>IPA quadrant</th></tr>{rows}</table>")
+    notes = "".join(f"<li>{_e(n)}</li>" for n in d.get("notes", []))
+    method = (f"<p class='note'>{_e(d['method'])}; Johnson's relative weights exact; intervals from "
+              f"{d['bootstrap_replicates']} seeded bootstrap replicates. Quadrants after Martilla &amp; James "
+              f"(1977), lines at the means of importance and performance.</p>")
+    return _wrap(lead + table + (f"<ul class='note'>{notes}</ul>" if notes else "") + method)
+
+
+def skipped_section(results: Results) -> Fragment:
+    """Analyses the spec leaves out, so a reviewer knows they were not forgotten."""
+    items = results.meta.get("skipped") or []
+    if not items:
+        return Fragment("")
+    return _wrap("<p class='note'><b>Not in this report:</b></p><ul class='note'>"
+                 + "".join(f"<li>{_e(s)}</li>" for s in items) + "</ul>")
+
+
+def driver_rows(results: Results, key: str = "drivers") -> list[dict[str, Any]]:
+    """Rows for :func:`csatlib.charts.driver_chart` and :func:`csatlib.charts.ipa_chart`."""
+    d = results.models.get(key)
+    return list(d["dimensions"]) if d else []

@@ -200,3 +200,29 @@ def test_failing_notebook_exit_3_keeps_partial(tmp_path, hotel):
     assert kept.is_file() and "chart exploded" in kept.read_text(encoding="utf-8")
     assert not (out / "2026-秋" / "report.html").exists() and not (out / "2026-秋" / "results.json").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+
+
+def test_previous_as_file_or_folder_gives_the_same_changes(tmp_path, hotel):
+    from .conftest import make_hotel_wave
+
+    earlier = tmp_path / "summer.csv"
+    make_hotel_wave(350, seed=4, wave="2026-夏").to_csv(earlier, index=False)
+    out, exp = tmp_path / "o", tmp_path / "e"
+    common = ["--spec", str(hotel["spec"]), "--expectations", str(exp)]
+    assert run_cli("run", "--data", str(earlier), "--wave", "2026-夏", "--out", str(out), *common).returncode == 0
+    by_folder = run_cli("run", "--data", str(hotel["data"]), "--wave", "2026-秋", "--out", str(out),
+                        "--previous", str(out / "2026-夏"), *common)
+    assert by_folder.returncode == 0, by_folder.stderr
+    doc_folder = json.loads((out / "2026-秋" / "results.json").read_text(encoding="utf-8"))
+    by_file = run_cli("run", "--data", str(hotel["data"]), "--wave", "2026-秋", "--out", str(tmp_path / "o2"),
+                      "--previous", str(earlier), *common)
+    assert by_file.returncode == 0, by_file.stderr
+    doc_file = json.loads((tmp_path / "o2" / "2026-秋" / "results.json").read_text(encoding="utf-8"))
+    changes = lambda d: {e["id"]: e for e in d["estimates"] if e["id"].startswith("change.")}
+    a, b = changes(doc_folder), changes(doc_file)
+    assert a.keys() == b.keys() and "change.nps" in a
+    for k in a:
+        assert a[k]["estimate"] == pytest.approx(b[k]["estimate"], rel=1e-9)
+        assert a[k]["p"] == pytest.approx(b[k]["p"], rel=1e-9)
+    assert doc_folder["previous_wave"] == doc_file["previous_wave"] == "2026-夏"
+    assert [t["wave"] for t in doc_folder["trend"]] == ["2026-夏", "2026-秋"]

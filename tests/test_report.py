@@ -128,3 +128,18 @@ def test_report_in_headless_chromium(demo_reports, tmp_path):
                          timeout=120).stdout
     assert "华东" in dom and "Headline KPIs" in dom
     assert re.search(r"<img[^>]+src=\"data:image/png;base64,", dom)
+
+
+def test_demo_report_names_the_drivers(demo_reports):
+    html = (demo_reports / "2026Q3" / "report.html").read_text(encoding="utf-8")
+    assert "Key drivers and the importance-performance map" in html
+    assert "The strongest drivers are" in html and "Concentrate here" in html
+    doc = json.loads((demo_reports / "2026Q3" / "results.json").read_text(encoding="utf-8"))
+    drivers = {e["id"]: e for e in doc["estimates"] if e["id"].startswith("driver.")}
+    assert set(drivers) == {f"driver.{d}" for d in ("product_quality", "service_quality", "price_value",
+                                                     "service_experience", "brand_reputation")}
+    assert sum(e["estimate"] for e in drivers.values()) == pytest.approx(1.0)
+    assert doc["models"]["drivers"]["r2"] == pytest.approx(sum(d["lmg"] for d in doc["models"]["drivers"]["dimensions"]))
+    # the generator's driver weights put product quality first and brand last
+    ranked = sorted(drivers, key=lambda k: -drivers[k]["estimate"])
+    assert ranked[0] == "driver.product_quality" and ranked[-1] == "driver.brand_reputation"

@@ -46,12 +46,21 @@ for column in columns:
         total = results.get("satisfaction.score")
         charts.show(charts.segment_chart(rows, f"Satisfaction score by {column}", "mean (95% CI)",
                                          total.estimate if total else None))'''),
+ md("## Key drivers and the importance-performance map"),
+ code('''display(views.drivers_section(results))
+rows = views.driver_rows(results)
+if rows:
+    charts.show(charts.driver_chart(rows, "What drives overall satisfaction"))
+    charts.show(charts.ipa_chart(rows, "Importance-performance map", "mean perception"))
+if results.models.get("drivers_gap"):
+    display(views.heading("Drivers among the expectation gaps", 3))
+    display(views.drivers_section(results, "drivers_gap"))'''),
  md("## Verbatim comments"),
  code("display(views.verbatims_section(results))"),
  md("## Data quality"),
  code("display(views.quality_section(results))"),
  md("## Methods appendix"),
- code("display(views.methods_section(results))"),
+ code("display(views.methods_section(results))\ndisplay(views.skipped_section(results))"),
 ]
 nb.cells = cells
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
