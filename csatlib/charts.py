@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["show", "to_png", "use_report_style", "cjk_font_path", "trend_chart", "kpi_interval_chart", "segment_chart",
-           "driver_chart", "ipa_chart", "PALETTE"]
+           "driver_chart", "ipa_chart", "loyalty_curve_chart", "gap_chart",
+           "PALETTE"]
 
 PALETTE = {"main": "#1f5a8a", "accent": "#d9822b", "muted": "#8c99a6", "good": "#2e7d4f", "bad": "#b23b3b",
            "band": "#9cc3e4"}
@@ -186,3 +187,36 @@ def ipa_chart(rows: list[dict[str, Any]], title: str, performance_label: str):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def loyalty_curve_chart(points: list[dict[str, Any]], title: str, ylabel: str, scale: float = 1.0,
+                        highlight: tuple[float, float] | None = None):
+    """Predicted loyalty at each satisfaction point with its 95% band; the steepest step marked."""
+    fig, ax = _fig(7.5, 3.4)
+    xs = [p["satisfaction"] for p in points]
+    ys = [p["estimate"] * scale for p in points]
+    lo = [p["ci_low"] * scale for p in points]
+    hi = [p["ci_high"] * scale for p in points]
+    ax.fill_between(xs, lo, hi, color=PALETTE["band"], alpha=0.5, lw=0, label="95% confidence band")
+    ax.plot(xs, ys, marker="o", color=PALETTE["main"], lw=2, label="predicted")
+    if highlight is not None:
+        a, b = highlight
+        ya = ys[xs.index(a)]
+        yb = ys[xs.index(b)]
+        ax.annotate("", xy=(b, yb), xytext=(a, ya), arrowprops=dict(arrowstyle="->", color=PALETTE["accent"], lw=2.2))
+        ax.annotate("steepest rise", ((a + b) / 2, (ya + yb) / 2), textcoords="offset points", xytext=(-70, 8),
+                    color=PALETTE["accent"], fontsize=8.5)
+    ax.set_xticks(xs)
+    ax.set_xlabel("overall satisfaction")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def gap_chart(rows: list[dict[str, Any]], title: str):
+    """Mean gap (perception − expectation) per dimension with its 95% interval; unmet in red."""
+    data = [{"label": r["label"], "estimate": r["mean_gap"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+             "highlight": ("down" if r["mean_gap"] < 0 else "up") if r.get("significant") else None} for r in rows]
+    return kpi_interval_chart(data, title, "mean gap: perception − expectation (scale points, 95% CI)", reference=0.0)

@@ -19,6 +19,8 @@ import pandas as pd
 
 from .compare import collect_trend, compare_waves
 from .drivers import key_drivers
+from .gap import gap_analysis
+from .loyalty import loyalty_models
 from .errors import InputError, ValidationBlocked
 from .expectations import build_suite, ensure_suite
 from .load import Wave, read_wave
@@ -201,6 +203,19 @@ def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: Pre
             estimates += compare_waves(estimates, previous.estimates)
     models: dict[str, Any] = {}
     skipped = _skipped_by_spec(spec)
+    with timings.stage("loyalty"):
+        loyalty = loyalty_models(clean, spec)
+        if loyalty:
+            models["loyalty"] = [m.to_dict() for m in loyalty]
+        else:
+            skipped.append("Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item.")
+    with timings.stage("gap"):
+        gaps = gap_analysis(clean, spec)
+        if gaps is None:
+            skipped.append("Expectation gaps: no dimension in the spec has an expectation item.")
+        else:
+            estimates += gaps.estimates()
+            models["gap"] = gaps.to_dict()
     with timings.stage("drivers"):
         drivers = key_drivers(clean, spec, "perception")
         if drivers is None:

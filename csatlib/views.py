@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from .compare import KPI_LABELS, describe_change, format_estimate, format_p, kpi_kind
 from .results import Estimate, Results
 
-__all__ = ["Fragment", "drivers_section", "skipped_section", "driver_rows", "heading", "title", "segment_chart_rows", "headline_table", "change_summary", "segment_table", "quality_section",
+__all__ = ["Fragment", "loyalty_section", "loyalty_curves", "gap_section", "gap_rows", "drivers_section", "skipped_section", "driver_rows", "heading", "title", "segment_chart_rows", "headline_table", "change_summary", "segment_table", "quality_section",
            "verbatims_section", "methods_section", "kpi_label", "STYLE"]
 
 STYLE = """<style>
@@ -336,3 +336,111 @@ def driver_rows(results: Results, key: str = "drivers") -> list[dict[str, Any]]:
     """Rows for :func:`csatlib.charts.driver_chart` and :func:`csatlib.charts.ipa_chart`."""
     d = results.models.get(key)
     return list(d["dimensions"]) if d else []
+
+
+def _coef_row(name: str, c: dict[str, Any], transform=None, digits: int = 3) -> str:
+    f = transform or (lambda v: v)
+    return (f"<tr><td>{_e(name)}</td><td>{f(c['estimate']):.{digits}f}</td>"
+            f"<td>{f(c['ci_low']):.{digits}f} – {f(c['ci_high']):.{digits}f}</td><td>{_e(format_p(c['p']))}</td></tr>")
+
+
+def loyalty_section(results: Results) -> Fragment:
+    """Satisfaction → loyalty: the verdict in words, model tables and the non-linearity test."""
+    models = results.models.get("loyalty") or []
+    if not models:
+        reason = next((s for s in results.meta.get("skipped", []) if s.startswith("Satisfaction → loyalty")),
+                      "No loyalty model was fitted.")
+        return _wrap(f"<p class='muted'>{_e(reason)}</p>")
+    parts = []
+    for m in models:
+        ols = {c["term"]: c for c in m["ols_hc3"]["coefficients"]}
+        rows = [_coef_row("OLS slope per satisfaction point (HC3)" if m["kind"] == "ordinal"
+                          else "linear probability per point (HC3)", ols["satisfaction"])]
+        if m.get("logit"):
+            coefs = {c["term"]: c for c in m["logit"]["coefficients"]}
+            label = "ordered logit: odds ratio per point" if m["logit"]["model"] == "ordered logit" \
+                else "logit: odds ratio per point"
+            rows.append(_coef_row(label, coefs["satisfaction"], math.exp))
+        nl = m["nonlinearity"]
+        test = (f"<p class='note'>Shape test ({_e(nl.get('model', ''))}): LR χ² = {nl['statistic']:.1f}, "
+                f"df = {nl['df']}, {_e(format_p(nl['p']))}.</p>" if "p" in nl else "")
+        notes = "".join(f"<li>{_e(n)}</li>" for n in m.get("notes", []))
+        parts.append(f"<h3>{_e(m['label'])}</h3><p>{_e(m['sentence'])}</p>"
+                     f"<table><tr><th>model</th><th>estimate</th><th>95% CI</th><th>p</th></tr>{''.join(rows)}</table>"
+                     f"{test}<p class='note'>Base: {m['n']:,} respondents with both answers; R² of the linear "
+                     f"model {m['ols_hc3']['r2']:.2f}.</p>" + (f"<ul class='note'>{notes}</ul>" if notes else ""))
+    return _wrap("".join(parts))
+
+
+def loyalty_curves(results: Results) -> list[dict[str, Any]]:
+    """Curve data per loyalty model for :func:`csatlib.charts.loyalty_curve_chart`."""
+    out = []
+    for m in results.models.get("loyalty") or []:
+        c = m["curve"]
+        if c["points"]:
+            steep = (c["steepest_from"], c["steepest_to"]) if m["nonlinearity"].get("nonlinear") else None
+            out.append({"title": m["label"], "points": c["points"], "binary": m["kind"] == "binary",
+                        "highlight": steep})
+    return out
+
+
+def gap_section(results: Results) -> Fragment:
+    """Expectation gaps: which are not met (significance-aware), unmet shares, regression, mediation."""
+    g = results.models.get("gap")
+    if not g:
+        reason = next((s for s in results.meta.get("skipped", []) if s.startswith("Expectation gaps")),
+                      "No gap analysis.")
+        return _wrap(f"<p class='muted'>{_e(reason)}</p>")
+    dims = g["dimensions"]
+    unmet = [d for d in dims if d["significant"] and d["mean_gap"] < 0]
+    exceeded = [d for d in dims if d["significant"] and d["mean_gap"] > 0]
+    within = [d for d in dims if not d["significant"]]
+    sentences = []
+    if unmet:
+        worst = sorted(unmet, key=lambda d: d["mean_gap"])
+        sentences.append("Expectations are significantly <b>not met</b> on " + ", ".join(
+            f"<b>{_e(d['label'])}</b> ({d['mean_gap']:+.2f} points; {100 * d['unmet_share']:.0f}% of customers "
+            f"below expectation)" for d in worst) + ".")
+    if exceeded:
+        sentences.append("Perceptions significantly exceed expectations on " + ", ".join(
+            f"{_e(d['label'])} ({d['mean_gap']:+.2f})" for d in exceeded) + ".")
+    if within:
+        sentences.append("The gap is within sampling noise for " + ", ".join(_e(d["label"]) for d in within) + ".")
+    rows = "".join(
+        f"<tr><td>{_e(d['label'])}</td><td>{d['mean_perception']:.2f}</td><td>{d['mean_expectation']:.2f}</td>"
+        f"<td>{d['mean_gap']:+.2f}<br><span class='muted'>{d['ci_low']:+.2f} – {d['ci_high']:+.2f}</span></td>"
+        f"<td>{_e(format_p(d['p_t_holm']))}</td><td>{_e(format_p(d['p_wilcoxon_holm']))}</td>"
+        f"<td>{_pct_ci(d['unmet_share'], d['unmet_ci_low'], d['unmet_ci_high'])}</td><td>{d['n']:,}</td></tr>"
+        for d in dims)
+    table = ("<table><tr><th>dimension</th><th>perception</th><th>expectation</th><th>gap (95% CI)</th>"
+             "<th>paired t (Holm)</th><th>Wilcoxon (Holm)</th><th>not met (gap &lt; 0)</th><th>base</th></tr>"
+             f"{rows}</table>")
+    extra = ""
+    d = g.get("disconfirmation")
+    if d:
+        coef_rows = "".join(_coef_row(c["term"], c) for c in d["coefficients"] if c["term"] != "const")
+        extra += (f"<h3>Disconfirmation regression</h3><p>Overall satisfaction on all gaps at once (R² = "
+                  f"{d['r2']:.2f}, n = {d['nobs']:,.0f}, HC3 errors): the satisfaction points gained per point "
+                  f"of gap closed, holding the other gaps fixed.</p><table><tr><th>gap</th><th>coefficient</th>"
+                  f"<th>95% CI</th><th>p</th></tr>{coef_rows}</table>")
+    m = g.get("mediation")
+    if m:
+        ind, direct, total = m["indirect"], m["direct"], m["total"]
+        extra += (f"<h3>Does closing a gap pay off? (mediation)</h3><p>Raising a customer's mean gap from −1 to 0 "
+                  f"changes {_e(m['outcome'])} by <b>{total['estimate']:+.2f}</b> in total "
+                  f"(95% CI {total['ci_low']:+.2f} to {total['ci_high']:+.2f}); "
+                  f"<b>{ind['estimate']:+.2f}</b> of it through satisfaction (indirect effect, "
+                  f"{_e(format_p(ind['p']))}) and {direct['estimate']:+.2f} directly ({_e(format_p(direct['p']))}"
+                  f"{'' if direct['p'] < 0.05 else ', within sampling noise'}).</p>"
+                  f"<p class='note'>{_e(m['method'])}, {m['replicates']} replicates, fitted on {_e(m['rows'])}. "
+                  f"Exposure: {_e(m['exposure'])}.</p>")
+    notes = "".join(f"<li>{_e(n)}</li>" for n in g.get("notes", []))
+    return _wrap("<p>" + " ".join(sentences) + "</p>" + table
+                 + "<p class='note'>Gap = perception − expectation on the same scale; tests are Holm-adjusted across "
+                   "dimensions.</p>" + (f"<ul class='note'>{notes}</ul>" if notes else "") + extra)
+
+
+def gap_rows(results: Results) -> list[dict[str, Any]]:
+    """Rows for :func:`csatlib.charts.gap_chart`."""
+    g = results.models.get("gap")
+    return list(g["dimensions"]) if g else []

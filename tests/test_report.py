@@ -143,3 +143,16 @@ def test_demo_report_names_the_drivers(demo_reports):
     # the generator's driver weights put product quality first and brand last
     ranked = sorted(drivers, key=lambda k: -drivers[k]["estimate"])
     assert ranked[0] == "driver.product_quality" and ranked[-1] == "driver.brand_reputation"
+
+
+def test_demo_report_says_where_loyalty_jumps_and_which_gaps_hurt(demo_reports):
+    html = (demo_reports / "2026Q3" / "report.html").read_text(encoding="utf-8")
+    assert "it rises most steeply from 7 to 8" in html
+    assert "significantly <b>not met</b> on <b>price_value</b>" in html
+    doc = json.loads((demo_reports / "2026Q3" / "results.json").read_text(encoding="utf-8"))
+    ids = {e["id"] for e in doc["estimates"]}
+    assert {"gap.price_value", "gap.price_value.unmet", "loyalty.repurchase.score"} <= ids
+    loyalty = {m["outcome"]: m for m in doc["models"]["loyalty"]}
+    assert loyalty["repurchase"]["nonlinearity"]["nonlinear"] is True
+    assert loyalty["promoter"]["logit"]["model"] == "logit"
+    assert doc["models"]["gap"]["mediation"]["indirect"]["estimate"] > 0

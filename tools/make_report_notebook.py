@@ -46,6 +46,16 @@ for column in columns:
         total = results.get("satisfaction.score")
         charts.show(charts.segment_chart(rows, f"Satisfaction score by {column}", "mean (95% CI)",
                                          total.estimate if total else None))'''),
+ md("## Satisfaction → loyalty"),
+ code('''display(views.loyalty_section(results))
+for curve in views.loyalty_curves(results):
+    charts.show(charts.loyalty_curve_chart(curve["points"], curve["title"],
+                                           "promoter share (%)" if curve["binary"] else "predicted loyalty",
+                                           scale=100 if curve["binary"] else 1, highlight=curve["highlight"]))'''),
+ md("## Expectation gaps"),
+ code('''display(views.gap_section(results))
+if views.gap_rows(results):
+    charts.show(charts.gap_chart(views.gap_rows(results), "Expectation gap by dimension"))'''),
  md("## Key drivers and the importance-performance map"),
  code('''display(views.drivers_section(results))
 rows = views.driver_rows(results)

@@ -1,0 +1,193 @@
+"""The expectation gap: which expectations are not met, and does closing a gap pay off?
+
+Per dimension with an expectation item (gap = perception − expectation):
+
+* the (weighted) mean gap with a t interval, a paired t test (mean gap = 0; with design weights
+  on the linearised SE) and the Wilcoxon signed-rank test (unweighted), both Holm-adjusted across
+  dimensions;
+* the share of customers whose expectation was not met (gap < 0), Wilson interval on n_eff.
+
+Across dimensions:
+
+* the disconfirmation regression of overall satisfaction on all gaps (WLS, HC3);
+* a mediation analysis (statsmodels ``Mediation``, parametric, seeded): overall gap (the mean of
+  a respondent's dimension gaps) → satisfaction → first loyalty item. ``Mediation`` contrasts
+  exposure values 0 and 1, so the exposure is coded as gap + 1: the effects are those of
+  raising a respondent's mean gap from −1 (one scale point short of expectations) to 0 (met).
+  Mediation costs O(rows) per replicate, so above ``MEDIATION_MAX_ROWS`` rows (or with design
+  weights) it is fitted on a seeded subsample drawn with probability proportional to weight, and
+  the result says so.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from .load import gap_column
+from .models import LinearFit, fit_linear
+from .results import Estimate
+from .spec import Spec
+from .stats import holm, t_interval, weighted_mean, wilson_interval
+
+__all__ = ["GapAnalysis", "gap_analysis", "MEDIATION_MAX_ROWS", "MEDIATION_REPLICATES"]
+
+MEDIATION_MAX_ROWS = 20_000
+MEDIATION_REPLICATES = 200
+ALPHA = 0.05
+
+
+@dataclass
+class GapAnalysis:
+    """Per-dimension gap statistics, the disconfirmation regression and the mediation."""
+
+    table: pd.DataFrame
+    disconfirmation: LinearFit | None
+    mediation: dict[str, Any] | None
+    weighted: bool
+    notes: list[str] = field(default_factory=list)
+
+    def estimates(self) -> list[Estimate]:
+        """``gap.<dim>`` and ``gap.<dim>.unmet`` for results.json."""
+        out = []
+        for r in self.table.itertuples():
+            out.append(Estimate(f"gap.{r.dimension}", r.mean_gap, r.ci_low, r.ci_high, r.n, r.n_eff, p=r.p_t,
+                                se=r.se, p_adjusted=r.p_t_holm, significant=bool(r.p_t_holm < ALPHA),
+                                method="mean of perception − expectation, t interval; paired t test, Holm"))
+            out.append(Estimate(f"gap.{r.dimension}.unmet", r.unmet_share, r.unmet_ci_low, r.unmet_ci_high, r.n,
+                                r.n_eff, method="share with gap < 0, Wilson interval on n_eff"))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dimensions": self.table.to_dict(orient="records"),
+                "disconfirmation": self.disconfirmation.to_dict() if self.disconfirmation else None,
+                "mediation": self.mediation, "weighted": self.weighted, "notes": list(self.notes)}
+
+    def __repr__(self) -> str:
+        cols = ["dimension", "mean_gap", "ci_low", "ci_high", "p_t_holm", "unmet_share"]
+        return "GapAnalysis\n" + self.table[cols].round(4).to_string(index=False)
+
+
+def _weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
+    if spec.weight:
+        return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(float)
+    return np.ones(len(frame))
+
+
+def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
+                 mediation_replicates: int = MEDIATION_REPLICATES,
+                 mediation_max_rows: int = MEDIATION_MAX_ROWS) -> GapAnalysis | None:
+    """Gap statistics of every dimension that has an expectation item.
+
+    Returns None when the spec has no such dimension. Each dimension uses the rows that answered
+    both its perception and its expectation item.
+    """
+    dims = spec.gap_dimensions
+    if not dims:
+        return None
+    w_all = _weights(frame, spec)
+    rows = []
+    for d in dims:
+        g = frame[gap_column(d.name)].to_numpy(float)
+        keep = ~np.isnan(g) & np.isfinite(w_all) & (w_all > 0)
+        g, w = g[keep], w_all[keep]
+        m = weighted_mean(g, w)
+        lo, hi = t_interval(m.mean, m.se, m.df)
+        t = m.mean / m.se if m.se > 0 else float("nan")
+        p_t = float(2 * st.t.sf(abs(t), m.df)) if np.isfinite(t) else float("nan")
+        nonzero = g[g != 0]
+        if len(nonzero) >= 1:
+            wil = st.wilcoxon(g, zero_method="wilcox")
+            w_stat, p_w = float(wil.statistic), float(wil.pvalue)
+        else:
+            w_stat, p_w = float("nan"), 1.0
+        unmet = weighted_mean((g < 0).astype(float), w)
+        u_lo, u_hi = wilson_interval(unmet.mean, unmet.n_eff)
+        rows.append({"dimension": d.name, "label": d.title, "mean_gap": m.mean, "se": m.se, "ci_low": lo,
+                     "ci_high": hi, "n": m.n, "n_eff": m.n_eff, "t": t, "p_t": p_t, "wilcoxon_statistic": w_stat,
+                     "p_wilcoxon": p_w, "unmet_share": unmet.mean, "unmet_ci_low": u_lo, "unmet_ci_high": u_hi,
+                     "mean_perception": _mean(frame[d.perception], w_all),
+                     "mean_expectation": _mean(frame[d.expectation], w_all)})
+    table = pd.DataFrame(rows)
+    table["p_t_holm"] = holm(table["p_t"])
+    table["p_wilcoxon_holm"] = holm(table["p_wilcoxon"])
+    table["significant"] = table["p_t_holm"] < ALPHA
+    notes = []
+    if spec.weight:
+        notes.append("The Wilcoxon signed-rank test ignores design weights (there is no weighted version in "
+                     "scipy); the t test and all estimates are weighted.")
+    disconfirmation = _disconfirmation(frame, spec, dims, w_all)
+    mediation = _mediation(frame, spec, dims, w_all, seed, mediation_replicates, mediation_max_rows)
+    return GapAnalysis(table, disconfirmation, mediation, spec.weight is not None, notes)
+
+
+def _mean(values: pd.Series, w: np.ndarray) -> float:
+    return weighted_mean(pd.to_numeric(values, errors="coerce").to_numpy(float), w).mean
+
+
+def _disconfirmation(frame, spec, dims, w_all) -> LinearFit | None:
+    sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
+    gaps = np.column_stack([frame[gap_column(d.name)].to_numpy(float) for d in dims])
+    keep = ~np.isnan(sat) & ~np.isnan(gaps).any(axis=1) & np.isfinite(w_all) & (w_all > 0)
+    if keep.sum() <= len(dims) + 2:
+        return None
+    x = np.column_stack([np.ones(int(keep.sum())), gaps[keep]])
+    return fit_linear(x, sat[keep], w_all[keep], ["const", *[d.name for d in dims]], cov_type="HC3",
+                      name="disconfirmation regression: satisfaction on gaps (HC3)")
+
+
+def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str, Any] | None:
+    """Overall gap → satisfaction → loyalty with statsmodels' Mediation (see the module docstring)."""
+    if not spec.loyalty and not spec.nps:
+        return None
+    import statsmodels.api as sm
+    from statsmodels.stats.mediation import Mediation
+
+    if spec.loyalty:
+        outcome_col, outcome_label = spec.loyalty[0].column, spec.loyalty[0].title
+        outcome = pd.to_numeric(frame[outcome_col], errors="coerce").to_numpy(float)
+    else:
+        rec = pd.to_numeric(frame[spec.nps.column], errors="coerce").to_numpy(float)
+        outcome, outcome_label = np.where(np.isnan(rec), np.nan, (rec >= 9).astype(float)), "promoter status"
+    sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
+    block = np.column_stack([frame[gap_column(d.name)].to_numpy(float) for d in dims])
+    answered = (~np.isnan(block)).sum(axis=1)
+    gap = np.where(answered > 0, np.nansum(block, axis=1) / np.maximum(answered, 1), np.nan)  # mean of answered
+    keep = ~np.isnan(sat) & ~np.isnan(outcome) & ~np.isnan(gap) & np.isfinite(w_all) & (w_all > 0)
+    n = int(keep.sum())
+    if n < 30:
+        return None
+    rng = np.random.default_rng(seed)
+    idx = np.flatnonzero(keep)
+    note = f"all {n:,} complete rows"
+    if spec.weight or n > max_rows:
+        size = min(n, max_rows)
+        p = w_all[idx] / w_all[idx].sum()
+        idx = rng.choice(idx, size=size, replace=bool(spec.weight), p=p if spec.weight else None)
+        note = (f"a seeded subsample of {size:,} of {n:,} rows" + (", drawn with probability proportional to "
+                                                                    "the design weight" if spec.weight else ""))
+    exposure, mediator = gap[idx] + 1.0, sat[idx]
+    ones = np.ones(len(idx))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # array models (not formulas): a formula model re-runs patsy on every simulated prediction
+        mediator_model = sm.OLS(mediator, np.column_stack([ones, exposure]))
+        outcome_model = sm.OLS(outcome[idx], np.column_stack([ones, exposure, mediator]))
+        # positions: exposure is column 1 of both models, the mediator column 2 of the outcome model
+        res = Mediation(outcome_model, mediator_model, (1, 1), 2).fit(
+            method="parametric", n_rep=replicates, rng=np.random.default_rng(seed))
+        summary = res.summary()
+    effects = {}
+    for label, key in (("ACME (average)", "indirect"), ("ADE (average)", "direct"), ("Total effect", "total"),
+                       ("Prop. mediated (average)", "proportion_mediated")):
+        row = summary.loc[label]
+        effects[key] = {"estimate": float(row["Estimate"]), "ci_low": float(row["Lower CI bound"]),
+                        "ci_high": float(row["Upper CI bound"]), "p": float(row["P-value"])}
+    return {"exposure": "mean gap across dimensions (coded gap + 1: the contrast is gap −1 → 0)",
+            "mediator": spec.satisfaction.column, "outcome": outcome_label, "rows": note, "n": int(len(idx)),
+            "replicates": replicates, "method": "statsmodels Mediation, parametric simulation, seeded",
+            **effects}
