@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     common(v)
     v.add_argument("--out", default="reports", help="output folder (default: reports/)")
 
+    b = sub.add_parser("batch", help="one report per value of a column, rendered on Dask")
+    common(b)
+    b.add_argument("--by", required=True, metavar="COLUMN", help="column whose values get one report each")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster "
+                                                           "sized to this machine)")
+    b.add_argument("--previous", help="earlier wave: its data file, or an earlier run's reports/<wave>/ folder")
+    b.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    b.add_argument("--force", action="store_true", help="re-render segments whose output is already complete")
+    b.add_argument("--notebook", help="a custom report notebook taking the same parameters")
+
     e = sub.add_parser("expectations", help="(re)build the Great Expectations suite of a spec")
     common(e, data=False, wave=False)
     return p
@@ -182,6 +192,21 @@ def _demo(out: str, quiet: bool) -> None:
         print(f"csat: demo done: open {Path(out) / 'index.html'}", file=sys.stderr)
 
 
+def _batch(args) -> None:
+    from .batch import run_batch
+    from .errors import NotebookFailed
+
+    progress = _Progress(f"{args.wave} by {args.by}", args.quiet)
+    summary = run_batch(args.data, args.spec, args.wave, args.by, args.out, args.scheduler, args.previous,
+                        args.expectations, args.force, args.notebook, progress)
+    counts = {k: sum(s.status == k for s in summary.segments) for k in ("done", "skipped", "suppressed", "failed")}
+    progress(f"batch finished in {summary.seconds:.1f} s: {counts['done']} rendered, {counts['skipped']} unchanged, "
+             f"{counts['suppressed']} below min_base, {counts['failed']} failed; index: {summary.folder / 'index.html'}")
+    if summary.failed:
+        names = "; ".join(f"{s.value!r} ({s.detail})" for s in summary.failed)
+        raise NotebookFailed(f"{len(summary.failed)} segment(s) failed: {names}")
+
+
 def _on_sigterm(signum, frame):  # turn SIGTERM into a clean exit (temp folders are removed by finally)
     raise SystemExit(143)
 
@@ -203,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             target = validate_command(args.data, args.spec, args.wave, args.out, args.expectations,
                                       _Progress(args.wave, args.quiet))
             _Progress(args.wave, args.quiet)(f"validation passed; wrote {target / 'validation.json'}")
+        elif args.command == "batch":
+            _batch(args)
         elif args.command == "expectations":
             from .expectations import ensure_suite
             from .spec import load_spec

@@ -179,7 +179,8 @@ def _skipped_by_spec(spec: Spec) -> list[str]:
 
 
 def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
-            out_dir: str | Path | None = None, timings: Timings | None = None) -> Results:
+            out_dir: str | Path | None = None, timings: Timings | None = None,
+            segment: dict[str, str] | None = None) -> Results:
     """Every analysis of a validated wave, gathered into one :class:`Results`.
 
     Parameters
@@ -192,6 +193,8 @@ def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: Pre
         For ``change.<id>`` estimates.
     out_dir : path, optional
         The reports folder; earlier waves' results.json found there form the trend.
+    segment : dict, optional
+        ``{column: value}`` when the rows are one segment of a wave (``csat batch``).
     """
     spec = loaded.spec
     timings = timings or Timings()
@@ -203,6 +206,11 @@ def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: Pre
             estimates += compare_waves(estimates, previous.estimates)
     models: dict[str, Any] = {}
     skipped = _skipped_by_spec(spec)
+    if segment:
+        (col, value), = segment.items()
+        skipped = [s for s in skipped if not s.startswith("Segments:")]
+        skipped.insert(0, f"This report covers only the respondents with {col} = {value}"
+                          + ("; the spec defines no other segment column." if not spec.segments else "."))
     with timings.stage("loyalty"):
         loyalty = loyalty_models(clean, spec)
         if loyalty:
@@ -248,7 +256,8 @@ def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: Pre
               "spec": spec.to_dict(), "spec_file": Path(spec.source).name if spec.source else None,
               "versions": stack_versions(),
               "suite": validation.suite_name,
-              "skipped": skipped},
+              "skipped": skipped,
+              "segment": segment},
     )
     results.trend = collect_trend(out_dir, spec.name, {"wave": wave, "estimates": estimates})
     return results

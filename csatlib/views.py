@@ -255,7 +255,9 @@ def title(results: Results) -> Fragment:
     r = results.rows
     prev = f" · compared with {_e(results.previous_wave)}" if results.previous_wave else ""
     weighted = "weighted" if results.weighted else "unweighted"
-    return _wrap(f"<h1>{_e(results.survey)} — wave {_e(results.wave)}</h1>"
+    segment = results.meta.get("segment") or {}
+    where = "".join(f" — {_e(k)} = {_e(v)}" for k, v in segment.items())
+    return _wrap(f"<h1>{_e(results.survey)} — wave {_e(results.wave)}{where}</h1>"
                  f"<p class='note'>{r.get('clean', 0):,} clean responses of {r.get('read', 0):,} read "
                  f"({r.get('quarantined', 0):,} quarantined) · {weighted}{prev}</p>")
 

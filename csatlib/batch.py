@@ -1,0 +1,332 @@
+"""``csat batch``: one report per value of a column, rendered on Dask.
+
+The whole wave is loaded and validated once on the client. Each segment's clean rows (and its
+quarantined rows, for its own data-quality section) travel to the workers as parquet bytes with
+the spec and the report notebook, so no shared file system is assumed; a worker returns the
+rendered files as bytes and the client writes them atomically into
+``<out>/<wave>/by-<column>/<value>/``. Segments below ``min_base`` get no report but a line in
+the batch index saying why; a failed segment does not stop the others.
+
+Fixed costs: a worker process imports the analysis stack once and keeps it for every segment it
+renders; each segment's notebook still runs in a fresh kernel (papermill starts one per
+execution, about half a second), which keeps one segment's report from seeing another's state.
+
+Re-runs are idempotent: a segment whose folder already holds a complete report for the same
+input file hash, spec, segment and csatlib version is skipped unless ``force`` is set.
+"""
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from .errors import InputError, ValidationBlocked
+from .output import atomic_write_bytes, atomic_write_text, safe_name
+
+__all__ = ["run_batch", "BatchSummary", "render_segment", "SegmentOutcome"]
+
+MISSING_VALUE = "(missing)"
+
+
+@dataclass
+class SegmentOutcome:
+    """What happened to one segment value."""
+
+    value: str
+    folder: str
+    status: str  # "done", "skipped", "suppressed", "failed"
+    rows: int
+    detail: str = ""
+    headline: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BatchSummary:
+    wave: str
+    column: str
+    folder: Path
+    segments: list[SegmentOutcome]
+    seconds: float
+
+    @property
+    def failed(self) -> list[SegmentOutcome]:
+        return [s for s in self.segments if s.status == "failed"]
+
+    def __repr__(self) -> str:
+        counts = pd.Series([s.status for s in self.segments]).value_counts().to_dict()
+        return f"BatchSummary(wave={self.wave!r}, by={self.column!r}, {counts}, {self.seconds:.1f} s)"
+
+
+def _fingerprint(input_sha: str, spec_fp: str, column: str, value: str) -> str:
+    from . import __version__
+
+    return f"{input_sha}:{spec_fp}:{column}={value}:csatlib {__version__}"
+
+
+def render_segment(task: dict[str, Any]) -> dict[str, Any]:
+    """Worker side: analyse one segment's rows and render its report; returns the files as bytes.
+
+    Runs in a Dask worker process. Imports and the analysis stack load once per worker process
+    (Python's module cache); everything the task needs travels inside ``task``.
+    """
+    from .load import Wave
+    from .output import atomic_write_text
+    from .pipeline import PreviousWave, analyse
+    from .report import execute_notebook, notebook_to_html
+    from .results import Estimate
+    from .spec import parse_spec
+    from .validate import ValidationResult, write_validation
+
+    spec = parse_spec(task["spec"], source=task["spec_source"])
+    clean = pd.read_parquet(io.BytesIO(task["clean"]))
+    quarantine = pd.read_parquet(io.BytesIO(task["quarantine"]))
+    seg_spec = replace(spec, segments=tuple(s for s in spec.segments if s != task["column"]))
+    wave = Wave(frame=clean, spec=seg_spec, path=Path(task["input_name"]), sha256=task["input_sha"],
+                file_format=task["input_format"], encoding=task["input_encoding"])
+    validation = ValidationResult(wave=task["wave"], rows_read=len(clean) + len(quarantine), clean=clean,
+                                  quarantine=quarantine, outcomes=[], blocking=[], suite_name=spec.name)
+    previous = None
+    if task.get("previous"):
+        previous = PreviousWave(task["previous"]["wave"], [Estimate(**e) for e in task["previous"]["estimates"]],
+                                task["previous"]["source"])
+    results = analyse(wave, validation, task["wave"], previous, segment={task["column"]: task["value"]})
+    results.meta["batch_fingerprint"] = task["fingerprint"]
+    results.quality.update(task["quality"])
+    with tempfile.TemporaryDirectory(prefix="csat-segment-") as tmp:
+        folder = Path(tmp)
+        (folder / "report_source.ipynb").write_bytes(task["notebook"])
+        write_validation(validation, folder, extra={"segment": {task["column"]: task["value"]},
+                                                    "note": "rows of this segment; the wave-level expectations "
+                                                            "are in the batch folder's validation.json"})
+        results.write(folder / "results.json")
+        execute_notebook(folder / "report_source.ipynb", folder / "report.ipynb", {"results_dir": str(folder)})
+        atomic_write_text(folder / "report.html", notebook_to_html(folder / "report.ipynb"))
+        files = {name: (folder / name).read_bytes()
+                 for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "results.json")}
+    head = {e.id: e.estimate for e in results.estimates if e.segment is None
+            and e.id in ("satisfaction.score", "satisfaction.rate", "nps")}
+    return {"files": files, "headline": head}
+
+
+def _client(scheduler: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="20s"), None
+    workers = max(1, min(os.cpu_count() or 1, 8))
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=50)
+    return Client(cluster), cluster
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.reset_index(drop=True).astype({c: "string" for c in frame.columns if frame[c].dtype == object}) \
+        .to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _previous_by_segment(previous: str | Path | None, spec, column: str, expectations_dir, folder_name: str):
+    """Headline estimates of the earlier wave per segment value: from its raw file (validated the
+    same way) or from an earlier batch folder (``<wave>/by-<column>/<value>/results.json``)."""
+    if not previous:
+        return {}
+    from .metrics import kpis
+    from .pipeline import _label_of, validate_file
+    from .results import load_results
+
+    path = Path(previous)
+    out: dict[str, dict] = {}
+    if path.is_dir():
+        base = path / folder_name if (path / folder_name).is_dir() else path
+        for res_path in base.glob("*/results.json"):
+            res = load_results(res_path)
+            value = (res.meta.get("segment") or {}).get(column)
+            if value is not None:
+                out[str(value)] = {"wave": res.wave, "source": str(res_path),
+                                   "estimates": [e.__dict__ for e in res.estimates if e.segment is None]}
+        return out
+    label = _label_of(path, spec)
+    _, result = validate_file(path, spec, label, expectations_dir)
+    if result.blocked:
+        raise ValidationBlocked(f"{path}: the previous wave failed validation: {'; '.join(result.blocking)}",
+                                result.blocking)
+    labels = _segment_labels(result.clean, column)
+    for value in labels.unique():
+        ests = kpis(result.clean[labels == value], spec)
+        out[str(value)] = {"wave": label, "source": str(path), "estimates": [e.__dict__ for e in ests]}
+    return out
+
+
+def _segment_labels(frame: pd.DataFrame, column: str) -> pd.Series:
+    col = frame[column]
+    return col.astype(object).where(col.notna(), MISSING_VALUE).astype(str)
+
+
+def run_batch(data: str | Path, spec_path: str | Path, wave: str, column: str, out: str | Path = "reports",
+              scheduler: str | None = None, previous: str | Path | None = None,
+              expectations_dir: str | Path = "expectations", force: bool = False,
+              notebook: str | Path | None = None, progress: Callable[[str], None] | None = None) -> BatchSummary:
+    """Render one report per value of ``column`` on Dask; see the module docstring.
+
+    Raises
+    ------
+    InputError
+        ``column`` is not a column of the data.
+    ValidationBlocked
+        The wave failed a table-level expectation (validation files are still written).
+    """
+    from .pipeline import validate_file
+    from .report import report_notebook
+    from .spec import load_spec
+    from .validate import REASONS_COLUMN, write_validation
+
+    progress = progress or (lambda m: None)
+    t0 = time.perf_counter()
+    spec = load_spec(spec_path)
+    loaded, validation = validate_file(data, spec, wave, expectations_dir, progress)
+    if column not in loaded.frame.columns:
+        raise InputError(f"{data}: --by column {column!r} is not in the file")
+    folder_name = f"by-{safe_name(column)}"
+    batch_dir = Path(out) / safe_name(wave) / folder_name
+    write_validation(validation, batch_dir)
+    if validation.blocked:
+        raise ValidationBlocked(f"{data}: validation blocked the batch: {'; '.join(validation.blocking)} "
+                                f"(see {batch_dir / 'validation.json'})", validation.blocking)
+    prev = _previous_by_segment(previous, spec, column, expectations_dir, folder_name)
+    nb_bytes = Path(notebook).read_bytes() if notebook else report_notebook().read_bytes()
+    clean_labels = _segment_labels(validation.clean, column)
+    quarantine_labels = _segment_labels(validation.quarantine, column) if len(validation.quarantine) else \
+        pd.Series(dtype=str)
+    values = list(pd.unique(pd.concat([clean_labels, quarantine_labels], ignore_index=True)))
+    order = list(spec.categories.get(column, ()))
+    values.sort(key=lambda v: (order.index(v) if v in order else len(order), v))
+    outcomes: dict[str, SegmentOutcome] = {}
+    tasks = []
+    quality = {"thresholds": {"min_base": spec.quality.min_base,
+                              "max_quarantine_share": spec.quality.max_quarantine_share,
+                              "max_straightline_share": spec.quality.max_straightline_share,
+                              "min_duration_s": spec.quality.min_duration_s},
+               "expectations_checked": len(validation.outcomes),
+               "failed_expectations": [o.to_dict() for o in validation.outcomes if not o.success]}
+    for value in values:
+        rows = validation.clean[(clean_labels == value).to_numpy()]
+        seg_folder = safe_name(value)
+        target = batch_dir / seg_folder
+        if len(rows) < spec.quality.min_base:
+            outcomes[value] = SegmentOutcome(value, seg_folder, "suppressed", len(rows),
+                                             f"base {len(rows)} < min_base {spec.quality.min_base}: no report")
+            continue
+        fp = _fingerprint(loaded.sha256, spec.fingerprint(), column, value)
+        if not force and _complete(target, fp):
+            outcomes[value] = SegmentOutcome(value, seg_folder, "skipped", len(rows),
+                                             "unchanged since the last run", _headline_of(target))
+            continue
+        q_rows = validation.quarantine[(quarantine_labels == value).to_numpy()] if len(quarantine_labels) else \
+            validation.quarantine
+        q_reasons = (q_rows[REASONS_COLUMN].astype(str).str.split("; ").explode().str.split(":").str[0]
+                     .value_counts() if len(q_rows) else pd.Series(dtype=int))
+        tasks.append((value, seg_folder, len(rows), {
+            "spec": dict(spec.raw), "spec_source": spec.source, "wave": wave, "column": column, "value": value,
+            "clean": _parquet(rows), "quarantine": _parquet(q_rows), "notebook": nb_bytes,
+            "input_name": Path(data).name, "input_sha": loaded.sha256, "input_format": loaded.file_format,
+            "input_encoding": loaded.encoding, "fingerprint": fp, "previous": prev.get(value),
+            "quality": {**quality, "reasons": [{"reason": k, "column": None, "rows": int(v)}
+                                               for k, v in q_reasons.items()]},
+        }))
+    if tasks:
+        outcomes.update(_run_tasks(tasks, batch_dir, scheduler, progress))
+    ordered = [outcomes[v] for v in values]
+    summary = BatchSummary(wave, column, batch_dir, ordered, time.perf_counter() - t0)
+    _write_index(summary, spec.name)
+    return summary
+
+
+def _run_tasks(tasks, batch_dir: Path, scheduler: str | None, progress) -> dict[str, SegmentOutcome]:
+    from dask.distributed import as_completed
+
+    client, cluster = _client(scheduler)
+    outcomes: dict[str, SegmentOutcome] = {}
+    try:
+        futures = {client.submit(render_segment, task, key=f"csat-{i}-{task['fingerprint'][:12]}", pure=False):
+                   (value, folder, rows) for i, (value, folder, rows, task) in enumerate(tasks)}
+        done = 0
+        for future in as_completed(futures):
+            value, folder, rows = futures[future]
+            done += 1
+            try:
+                result = future.result()
+            except Exception as exc:  # a failed segment must not stop the others
+                detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                outcomes[value] = SegmentOutcome(value, folder, "failed", rows, detail)
+                progress(f"{value}: FAILED ({detail}) [{done}/{len(futures)}]")
+                continue
+            target = batch_dir / folder
+            for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "results.json"):
+                atomic_write_bytes(target / name, result["files"][name])  # results.json last: complete marker
+            outcomes[value] = SegmentOutcome(value, folder, "done", rows, "", result["headline"])
+            progress(f"{value}: report written ({rows:,} rows) [{done}/{len(futures)}]")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return outcomes
+
+
+def _complete(target: Path, fingerprint: str) -> bool:
+    if not all((target / n).is_file() for n in ("report.html", "results.json")):
+        return False
+    try:
+        doc = json.loads((target / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return doc.get("meta", {}).get("batch_fingerprint") == fingerprint
+
+
+def _headline_of(target: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads((target / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {e["id"]: e["estimate"] for e in doc.get("estimates", []) if e.get("segment") is None
+            and e["id"] in ("satisfaction.score", "satisfaction.rate", "nps")}
+
+
+def _write_index(summary: BatchSummary, survey: str) -> Path:
+    from .compare import format_estimate
+
+    e = html.escape
+    rows = []
+    for s in summary.segments:
+        h = s.headline
+        cells = "".join(f"<td>{e(format_estimate(k, h.get(k)))}</td>"
+                        for k in ("satisfaction.score", "satisfaction.rate", "nps"))
+        if s.status in ("done", "skipped"):
+            name = f"<a href='{e(s.folder)}/report.html'>{e(s.value)}</a>"
+            status = "" if s.status == "done" else "<span class='muted'>unchanged</span>"
+        else:
+            name = e(s.value)
+            cells = "<td colspan='3'></td>"
+            status = f"<span class='{'bad' if s.status == 'failed' else 'muted'}'>{e(s.status)}: {e(s.detail)}</span>"
+        rows.append(f"<tr><td>{name}</td><td>{s.rows:,}</td>{cells}<td>{status}</td></tr>")
+    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>{e(survey)} {e(summary.wave)} by {e(summary.column)}</title>
+<style>body{{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+max-width:900px;margin:2em auto;padding:0 18px;color:#1d2730}}table{{border-collapse:collapse;width:100%}}
+th,td{{border-bottom:1px solid #dde3ea;padding:6px 10px;text-align:right}}th:first-child,td:first-child{{text-align:left}}
+th{{background:#f3f6f9}}.muted{{color:#7a8794}}.bad{{color:#b23b3b;font-weight:600}}</style></head><body>
+<h1>{e(survey)} — wave {e(summary.wave)}, one report per {e(summary.column)}</h1>
+<p>Clean rows per value. Values with fewer respondents than the minimum base get no report.
+Wave-level validation: <a href="validation.json">validation.json</a>, <a href="quarantine.csv">quarantine.csv</a>.</p>
+<table><tr><th>{e(summary.column)}</th><th>clean rows</th><th>Satisfaction score</th><th>Satisfaction rate</th>
+<th>NPS</th><th>status</th></tr>{''.join(rows)}</table></body></html>
+"""
+    return atomic_write_text(summary.folder / "index.html", page)

@@ -1,0 +1,124 @@
+"""csat batch on a real Dask LocalCluster and on a real scheduler/worker pair on loopback."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from .conftest import make_hotel_wave, run_cli
+
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+@pytest.fixture(scope="module")
+def hotel_batch_input(hotel, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("batch-in")
+    frame = make_hotel_wave(500, seed=12)
+    frame.loc[:7, "城市"] = "深圳/南山"  # a small value (below min_base 20) with a path separator
+    frame.loc[:7, "城市"] = "深圳/南山"
+    data = folder / "hotel.csv"
+    frame.to_csv(data, index=False)
+    spec = folder / "hotel.yaml"
+    spec.write_text(hotel["spec"].read_text(encoding="utf-8").replace("categories: {城市: [北京, 上海, 广州]}\n", ""),
+                    encoding="utf-8")
+    return data, spec, folder
+
+
+def batch_args(data, spec, out, exp, *extra):
+    return ("batch", "--data", str(data), "--spec", str(spec), "--wave", "2026-秋", "--by", "城市", "--out", str(out),
+            "--expectations", str(exp), *extra)
+
+
+def test_local_cluster_batch_and_idempotent_rerun(hotel_batch_input, tmp_path):
+    data, spec, _ = hotel_batch_input
+    out, exp = tmp_path / "o", tmp_path / "e"
+    proc = run_cli(*batch_args(data, spec, out, exp))
+    assert proc.returncode == 0, proc.stderr
+    folder = out / "2026-秋" / "by-城市"
+    for city in ("北京", "上海", "广州"):
+        assert (folder / city / "report.html").is_file()
+        doc = json.loads((folder / city / "results.json").read_text(encoding="utf-8"))
+        assert doc["meta"]["segment"] == {"城市": city}
+        assert doc["rows"]["read"] == doc["rows"]["clean"] + doc["rows"]["quarantined"]
+        assert city in (folder / city / "report.html").read_text(encoding="utf-8")
+    assert not (folder / "深圳_南山").exists()  # below min_base: no report, and no path escape
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "深圳/南山" in index and "suppressed" in index and "min_base 20" in index
+    assert index.count("report.html") == 3
+    assert proc.stderr.count("report written") == 3 and "batch finished" in proc.stderr
+    # re-run: same inputs, nothing re-rendered, outputs unchanged
+    before = {p: p.stat().st_mtime_ns for p in folder.rglob("report.html")}
+    again = run_cli(*batch_args(data, spec, out, exp))
+    assert again.returncode == 0 and "3 unchanged" in again.stderr
+    assert {p: p.stat().st_mtime_ns for p in folder.rglob("report.html")} == before
+    forced = run_cli(*batch_args(data, spec, out, exp, "--force"))
+    assert forced.returncode == 0 and "3 rendered" in forced.stderr
+
+
+def test_failed_segment_exit_3_and_marked(hotel_batch_input, tmp_path):
+    data, spec, _ = hotel_batch_input
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('results_dir = ""', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(
+                    "import json, pathlib\n"
+                    "seg = json.loads(pathlib.Path(results_dir, 'results.json').read_text(encoding='utf-8'))['meta']['segment']\n"
+                    "if '上海' in seg.values():\n    raise RuntimeError('planted failure')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "fails_for_shanghai.ipynb"
+    nbformat.write(nb, str(path))
+    out = tmp_path / "o"
+    proc = run_cli(*batch_args(data, spec, out, tmp_path / "e", "--notebook", str(path)))
+    assert proc.returncode == 3
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("csat: error")]
+    assert len(errors) == 1 and "'上海'" in errors[0] and "planted failure" in errors[0]
+    folder = out / "2026-秋" / "by-城市"
+    assert (folder / "北京" / "report.html").is_file() and (folder / "广州" / "report.html").is_file()
+    assert not (folder / "上海" / "results.json").exists()
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "failed" in index and "planted failure" in index
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_batch_on_a_real_scheduler_and_worker(hotel_batch_input, tmp_path):
+    data, spec, _ = hotel_batch_input
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    scheduler = subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=(logs / "scheduler.log").open("w"))
+    worker = None
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        worker = subprocess.Popen([DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+                                   "--local-directory", str(tmp_path / "worker")],
+                                  stdout=subprocess.DEVNULL, stderr=(logs / "worker.log").open("w"))
+        out = tmp_path / "o"
+        proc = run_cli(*batch_args(data, spec, out, tmp_path / "e", "--scheduler", address), timeout=300)
+        assert proc.returncode == 0, proc.stderr + (logs / "worker.log").read_text()
+        folder = out / "2026-秋" / "by-城市"
+        assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == sorted(["北京", "上海", "广州"])
+    finally:
+        for p in (worker, scheduler):
+            if p is not None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
