@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import time
@@ -49,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--expectations", default="expectations", metavar="DIR",
                         help="folder of stored expectation suites (default: expectations/)")
         sp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+        if wave:
+            sp.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+                            help="how long to wait for another run writing the same wave (default 600)")
 
     d = sub.add_parser("demo", help="sample data -> full reports of both sample waves and the index")
     d.add_argument("--out", default="reports", help="output folder (default: reports/)")
@@ -88,7 +92,7 @@ def _version() -> str:
 
 def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path = "reports",
              previous: str | Path | None = None, expectations_dir: str | Path = "expectations",
-             progress=None, notebook: str | Path | None = None) -> Path:
+             progress=None, notebook: str | Path | None = None, wait: float = 600.0) -> Path:
     """Validate, analyse and render one wave into ``out/<wave>/``; returns that folder.
 
     Raises
@@ -97,18 +101,28 @@ def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path
         After writing validation.json and quarantine.csv into ``out/<wave>/``.
     NotebookFailed
         The partial notebook is kept as ``out/<wave>/report.failed.ipynb``.
+    LockTimeout
+        Another run held the wave's lock for more than ``wait`` seconds.
     """
+    from .lock import wave_lock
     from .output import safe_name
-    from .pipeline import Timings, analyse, load_previous, validate_file
-    from .report import (execute_notebook, notebook_to_html, publish, report_notebook, staging_dir,
-                         write_index)
     from .spec import load_spec
-    from .validate import write_validation
 
     progress = progress or _Progress(wave, quiet=True)
     spec = load_spec(spec_path)
     out = Path(out)
     target = out / safe_name(wave)
+    with wave_lock(out, safe_name(wave), timeout=wait, progress=progress):
+        return _run_locked(data, spec, wave, out, target, previous, expectations_dir, progress, notebook)
+
+
+def _run_locked(data, spec, wave, out: Path, target: Path, previous, expectations_dir, progress, notebook) -> Path:
+    """The body of :func:`run_wave`, run while holding the wave's lock."""
+    from .output import atomic_write_text
+    from .pipeline import Timings, analyse, load_previous, validate_file
+    from .report import execute_notebook, notebook_to_html, publish, report_notebook, staging_dir, write_index
+    from .validate import write_validation
+
     timings = Timings()
     loaded, validation = validate_file(data, spec, wave, expectations_dir, progress, timings)
     if validation.blocked:
@@ -124,18 +138,14 @@ def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path
         write_validation(validation, staging)
         results.write(staging / "results.json")
         with timings.stage("notebook"):
-            execute_notebook(Path(notebook) if notebook else report_notebook(), staging / "report.ipynb", {"results_dir": str(staging)},
-                             failed_copy=target / "report.failed.ipynb")
+            execute_notebook(Path(notebook) if notebook else report_notebook(), staging / "report.ipynb",
+                             {"results_dir": str(staging)}, failed_copy=target / "report.failed.ipynb")
         progress("notebook executed")
         with timings.stage("html"):
-            from .output import atomic_write_text
-
             atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb"))
         publish(staging, target)
     finally:
         if staging.exists():
-            import shutil
-
             shutil.rmtree(staging, ignore_errors=True)
     failed = target / "report.failed.ipynb"
     if failed.exists():
@@ -146,8 +156,10 @@ def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path
     return target
 
 
-def validate_command(data, spec_path, wave, out="reports", expectations_dir="expectations", progress=None) -> Path:
+def validate_command(data, spec_path, wave, out="reports", expectations_dir="expectations", progress=None,
+                     wait: float = 600.0) -> Path:
     """``csat validate``: write validation.json and quarantine.csv; raise ValidationBlocked if blocked."""
+    from .lock import wave_lock
     from .output import safe_name
     from .pipeline import validate_file
     from .spec import load_spec
@@ -155,8 +167,10 @@ def validate_command(data, spec_path, wave, out="reports", expectations_dir="exp
 
     spec = load_spec(spec_path)
     target = Path(out) / safe_name(wave)
-    _, validation = validate_file(data, spec, wave, expectations_dir, progress or (lambda m: None))
-    write_validation(validation, target)
+    progress = progress or (lambda m: None)
+    with wave_lock(Path(out), safe_name(wave), timeout=wait, progress=progress):
+        _, validation = validate_file(data, spec, wave, expectations_dir, progress)
+        write_validation(validation, target)
     if validation.blocked:
         raise ValidationBlocked(f"{data}: validation failed: {'; '.join(validation.blocking)} "
                                 f"(see {target / 'validation.json'})", validation.blocking)
@@ -197,8 +211,12 @@ def _batch(args) -> None:
     from .errors import NotebookFailed
 
     progress = _Progress(f"{args.wave} by {args.by}", args.quiet)
-    summary = run_batch(args.data, args.spec, args.wave, args.by, args.out, args.scheduler, args.previous,
-                        args.expectations, args.force, args.notebook, progress)
+    from .lock import wave_lock
+    from .output import safe_name
+
+    with wave_lock(Path(args.out), safe_name(args.wave), timeout=args.wait, progress=progress):
+        summary = run_batch(args.data, args.spec, args.wave, args.by, args.out, args.scheduler, args.previous,
+                            args.expectations, args.force, args.notebook, progress)
     counts = {k: sum(s.status == k for s in summary.segments) for k in ("done", "skipped", "suppressed", "failed")}
     progress(f"batch finished in {summary.seconds:.1f} s: {counts['done']} rendered, {counts['skipped']} unchanged, "
              f"{counts['suppressed']} below min_base, {counts['failed']} failed; index: {summary.folder / 'index.html'}")
@@ -217,16 +235,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        out = getattr(args, "out", None)
+        if out is not None and Path(out).exists() and not Path(out).is_dir():
+            raise InputError(f"{out}: --out must be a folder, but a file of that name exists")
         if args.command == "demo":
             _demo(args.out, args.quiet)
         elif args.command == "run":
             if args.notebook and not Path(args.notebook).is_file():
                 raise InputError(f"{args.notebook}: no such notebook")
             run_wave(args.data, args.spec, args.wave, args.out, args.previous, args.expectations,
-                     _Progress(args.wave, args.quiet), notebook=args.notebook)
+                     _Progress(args.wave, args.quiet), notebook=args.notebook, wait=args.wait)
         elif args.command == "validate":
             target = validate_command(args.data, args.spec, args.wave, args.out, args.expectations,
-                                      _Progress(args.wave, args.quiet))
+                                      _Progress(args.wave, args.quiet), args.wait)
             _Progress(args.wave, args.quiet)(f"validation passed; wrote {target / 'validation.json'}")
         elif args.command == "batch":
             _batch(args)

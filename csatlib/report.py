@@ -41,8 +41,14 @@ def report_notebook() -> Path:
 
 
 def staging_dir(target: Path) -> Path:
-    """A fresh temporary folder beside ``target`` (so os.replace never crosses file systems)."""
+    """A fresh temporary folder beside ``target`` (so os.replace never crosses file systems).
+
+    Staging folders a killed run left behind are removed first; call this only while holding the
+    wave's lock (:func:`csatlib.lock.wave_lock`), so no live run's staging folder can be among them.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
 
 

@@ -129,7 +129,8 @@ def test_missing_column_exit_2(tmp_path, hotel):
                    "--out", str(tmp_path / "o"), "--expectations", str(tmp_path / "e"))
     assert proc.returncode == 2
     one_clear_line(proc.stderr, "short.csv", "'总体满意' (satisfaction)", "hotel.yaml")
-    assert not (tmp_path / "o").exists()
+    out = tmp_path / "o"
+    assert not out.exists() or [p.name for p in out.iterdir()] == [".2026-秋.lock"]  # only the wave's lock file
 
 
 def test_bad_usage_exit_2():
@@ -199,7 +200,7 @@ def test_failing_notebook_exit_3_keeps_partial(tmp_path, hotel):
     kept = out / "2026-秋" / "report.failed.ipynb"
     assert kept.is_file() and "chart exploded" in kept.read_text(encoding="utf-8")
     assert not (out / "2026-秋" / "report.html").exists() and not (out / "2026-秋" / "results.json").exists()
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+    assert not [p for p in out.iterdir() if ".tmp-" in p.name]  # no staging folder left behind
 
 
 def test_previous_as_file_or_folder_gives_the_same_changes(tmp_path, hotel):

@@ -94,7 +94,7 @@ def test_killed_run_leaves_previous_report_intact(demo_reports, tmp_path):
                 json.loads(current)
             if name == "report.html":
                 assert current.rstrip().endswith(b"</html>")
-        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")]
         assert all(".tmp-" in n for n in leftovers)  # staging folders are hidden, never a wave folder
 
 
@@ -111,7 +111,7 @@ def test_sigterm_exits_cleanly(tmp_path):
         assert "terminated (SIGTERM)" in err and "Traceback" not in err
         assert not (tmp_path / "o" / "2026Q3" / "results.json").exists()
         if (tmp_path / "o").exists():
-            assert not [p for p in (tmp_path / "o").iterdir() if p.name.startswith(".")]
+            assert not [p for p in (tmp_path / "o").iterdir() if ".tmp-" in p.name]
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
