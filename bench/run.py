@@ -142,21 +142,99 @@ def bench_size(n: int, work: Path, spec_path: Path) -> dict:
             "output_bytes": size, "report_html_bytes": html}
 
 
+def bench_models(n: int) -> list[dict]:
+    """Each model fitted on collapsed patterns vs. statsmodels on every row: time and agreement."""
+    import warnings
+
+    import statsmodels.api as sm
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    from csatlib.models import design, fit_linear, fit_logit, fit_ordered_logit
+
+    warnings.simplefilter("ignore")
+    frame = generate_wave("2026Q3", n=n, seed=7, dirty=False)
+    s = frame["overall_sat"].to_numpy(float)
+    y = frame["repurchase"].to_numpy(float)
+    promoter = (frame["recommend"].to_numpy(float) >= 9).astype(float)
+    x, names = design(s)
+    out = []
+
+    def row(model, t_c, t_r, pc, pr, bc, br, patterns):
+        pc, pr, bc, br = map(np.asarray, (pc, pr, bc, br))
+        out.append({"model": model, "rows": n, "patterns": patterns, "collapsed_s": round(t_c, 3),
+                    "row_level_s": round(t_r, 3), "speedup": round(t_r / t_c, 1) if t_c > 0 else None,
+                    "max_rel_diff_params": float(np.max(np.abs(pc - pr) / np.maximum(np.abs(pr), 1e-12))),
+                    "max_rel_diff_bse": float(np.max(np.abs(bc - br) / np.maximum(np.abs(br), 1e-12)))})
+
+    t_c, lin = timed(lambda: fit_linear(x, y, None, names, cov_type="HC3"))
+    t_r, ref = timed(lambda: sm.OLS(y, x).fit(cov_type="HC3"))
+    row("OLS loyalty ~ satisfaction, HC3", t_c, t_r, lin.params, ref.params, lin.bse, ref.bse, lin.extra["patterns"])
+    t_c, lg = timed(lambda: fit_logit(promoter, x, None, names))
+    t_r, ref = timed(lambda: sm.GLM(promoter, x, family=sm.families.Binomial()).fit())
+    row("logit promoter ~ satisfaction", t_c, t_r, lg.params, ref.params, lg.bse, ref.bse, lg.extra["patterns"])
+    t_c, ol = timed(lambda: fit_ordered_logit(y, s[:, None], None, ["satisfaction"]))
+
+    def row_level_ordered():
+        m = OrderedModel(pd.Series(pd.Categorical(y, ordered=True)), pd.DataFrame({"satisfaction": s}), distr="logit")
+        r = m.fit(method="bfgs", disp=False, maxiter=2000)
+        return m.fit(start_params=r.params, method="newton", disp=False, maxiter=50, tol=1e-8)
+
+    t_r, ref = timed(row_level_ordered)
+    row("ordered logit loyalty ~ satisfaction", t_c, t_r, list(ol.extra["all_params"].values()), ref.params,
+        list(ol.extra["all_bse"].values()), ref.bse, ol.extra["patterns"])
+    return out
+
+
+def bench_batch(work: Path, spec_path: Path, segments: int = 20, rows_per_segment: int = 400) -> dict:
+    """``csat batch`` over ``segments`` values vs. the same reports by sequential ``csat run``."""
+    frame = generate_wave("2026Q3", n=segments * rows_per_segment, seed=99, dirty=False)
+    frame["market"] = [f"M{(i % segments) + 1:02d}" for i in range(len(frame))]
+    data = work / "batch.csv"
+    frame.to_csv(data, index=False)
+    t0 = time.perf_counter()
+    run_cli(["batch", "--data", str(data), "--spec", str(spec_path), "--wave", "2026Q3", "--by", "market",
+             "--out", str(work / "batch_out"), "--expectations", str(work / "exp"), "--quiet"])
+    t_batch = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for value, part in frame.groupby("market"):
+        path = work / f"seq_{value}.csv"
+        part.to_csv(path, index=False)
+        run_cli(["run", "--data", str(path), "--spec", str(spec_path), "--wave", "2026Q3", "--out",
+                 str(work / "seq_out" / value), "--expectations", str(work / "exp"), "--quiet"])
+    t_seq = time.perf_counter() - t0
+    return {"segments": segments, "rows_per_segment": rows_per_segment, "batch_s": round(t_batch, 1),
+            "sequential_runs_s": round(t_seq, 1), "speedup": round(t_seq / t_batch, 2)}
+
+
 def to_markdown(doc: dict) -> str:
+    stages = list(dict.fromkeys(k for r in doc["sizes"] for k in r["stages_s"]))
     lines = ["# Benchmark results", "", f"Machine: {doc['machine']}", "",
              f"Fixed cost (kernel start, imports, one-cell notebook rendered): **{doc['fixed_cost_s']:.1f} s**", "",
-             "| rows | input MB | csat run (s) | load | validate | metrics | notebook | html | peak RSS MB* "
-             "| GX validate (s) | pandas floor (s) | GX / floor | run / fixed | report.html KB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| rows | input MB | csat run (s) | " + " | ".join(stages) + " | peak RSS MB* | GX validate (s) "
+             "| pandas floor (s) | GX / floor | run / fixed | report.html KB |",
+             "|" + "---:|" * (len(stages) + 10)]
     for r in doc["sizes"]:
         st = r["stages_s"]
-        lines.append(f"| {r['rows']:,} | {r['input_mb']} | {r['run_wall_s']:.1f} | {st.get('load', 0):.1f} | "
-                     f"{st.get('validate', 0):.1f} | {st.get('metrics', 0):.1f} | {st.get('notebook', 0):.1f} | "
-                     f"{st.get('html', 0):.1f} | {r['peak_rss_mb_so_far']:.0f} | {r['validate_gx_s']:.2f} | "
+        lines.append(f"| {r['rows']:,} | {r['input_mb']} | {r['run_wall_s']:.1f} | "
+                     + " | ".join(f"{st.get(k, 0):.1f}" for k in stages)
+                     + f" | {r['peak_rss_mb_so_far']:.0f} | {r['validate_gx_s']:.2f} | "
                      f"{r['validate_pandas_floor_s']:.3f} | {r['validate_ratio_gx_over_pandas']} | "
                      f"{r['run_wall_s'] / doc['fixed_cost_s']:.1f} | {r['report_html_bytes'] / 1024:.0f} |")
     lines += ["", "*peak RSS of any child process so far in this run (the largest csat run or its kernel).",
               "Ratios are measured in the same run; absolute seconds depend on the machine's load."]
+    if doc.get("models"):
+        lines += ["", "## Collapsed response patterns vs. row-level fits", "",
+                  "| model | rows | patterns | collapsed (s) | row-level (s) | speed-up | max rel. diff params "
+                  "| max rel. diff SE |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for m in doc["models"]:
+            lines.append(f"| {m['model']} | {m['rows']:,} | {m['patterns']:,} | {m['collapsed_s']:.3f} | "
+                         f"{m['row_level_s']:.3f} | {m['speedup']} | {m['max_rel_diff_params']:.1e} | "
+                         f"{m['max_rel_diff_bse']:.1e} |")
+    if doc.get("batch"):
+        b = doc["batch"]
+        lines += ["", "## csat batch vs. sequential csat run", "",
+                  f"{b['segments']} segments of {b['rows_per_segment']} rows: batch {b['batch_s']} s, "
+                  f"{b['segments']} sequential runs {b['sequential_runs_s']} s, speed-up **{b['speedup']}x**."]
     return "\n".join(lines) + "\n"
 
 
@@ -165,6 +243,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--json", default="bench/results.json")
     ap.add_argument("--md", default=None)
+    ap.add_argument("--model-rows", type=int, default=1_000_000, help="rows for the collapsed vs row-level fits")
+    ap.add_argument("--batch-segments", type=int, default=20, help="segments for batch vs sequential (0: skip)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="csat-bench-") as tmp:
         work = Path(tmp)
@@ -176,6 +256,12 @@ def main() -> None:
             print(f"bench: {n:,} rows ...", file=sys.stderr, flush=True)
             doc["sizes"].append(bench_size(n, work, spec_path))
             print(f"bench: {json.dumps(doc['sizes'][-1], ensure_ascii=False)}", file=sys.stderr, flush=True)
+        if args.model_rows:
+            print(f"bench: models on {args.model_rows:,} rows ...", file=sys.stderr, flush=True)
+            doc["models"] = bench_models(args.model_rows)
+        if args.batch_segments:
+            print(f"bench: batch of {args.batch_segments} segments ...", file=sys.stderr, flush=True)
+            doc["batch"] = bench_batch(work, spec_path, args.batch_segments)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md = Path(args.md) if args.md else Path(args.json).with_suffix(".md")

@@ -66,13 +66,28 @@ def collapse(values: np.ndarray | pd.DataFrame, weights: np.ndarray | None = Non
     if len(x) == 0:
         return Patterns(x.reshape(0, x.shape[1] if x.ndim == 2 else 0), np.zeros(0), np.zeros(0),
                         np.zeros(0, dtype=int), tuple(columns or ()))
-    codes = pd.DataFrame(x).groupby(list(range(x.shape[1])), sort=True).ngroup().to_numpy()
+    codes = _pattern_codes(x)
     k = int(codes.max()) + 1
     first = np.full(k, -1)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # first row of each pattern
     return Patterns(values=x[first], weight=np.bincount(codes, weights=w, minlength=k),
                     weight_sq=np.bincount(codes, weights=w * w, minlength=k),
                     count=np.bincount(codes, minlength=k), columns=tuple(columns or ()))
+
+
+def _pattern_codes(x: np.ndarray) -> np.ndarray:
+    """Dense pattern ids of the rows of ``x``: each column factorised, then combined in mixed radix
+    (a multi-column groupby is 10-20x slower on a million rows)."""
+    key = np.zeros(len(x), dtype=np.int64)
+    radix = 1
+    for j in range(x.shape[1]):
+        codes, uniques = pd.factorize(x[:, j], sort=True)
+        size = len(uniques) + 1
+        if radix > (2 ** 62) // size:  # the combined key would overflow: fall back to a groupby
+            return pd.DataFrame(x).groupby(list(range(x.shape[1])), sort=True, dropna=False).ngroup().to_numpy()
+        key = key * size + (codes + 1)
+        radix *= size
+    return np.unique(key, return_inverse=True)[1].ravel()
 
 
 def poisson_bootstrap_weights(patterns: Patterns, rng: np.random.Generator) -> np.ndarray:

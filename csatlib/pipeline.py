@@ -131,9 +131,8 @@ def verbatim_sample(frame: pd.DataFrame, spec: Spec, per_segment: int = 5, seed:
     """
     if not spec.text:
         return []
-    texts = frame[list(spec.text)].astype(object)
-    stacked = texts.stack()
-    stacked = stacked[stacked.map(lambda v: isinstance(v, str) and v.strip() != "")]
+    stacked = frame[list(spec.text)].astype("string").stack()
+    stacked = stacked[stacked.str.strip().str.len() > 0].astype(str)
     if stacked.empty:
         return []
     rows = stacked.index.get_level_values(0)

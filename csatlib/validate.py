@@ -121,6 +121,12 @@ class ValidationResult:
                 f"quarantined={self.rows_quarantined}, {state})")
 
 
+def _numeric_columns(spec: Spec) -> list[str]:
+    cols = [c for c, _, _ in spec.numeric_items()]
+    cols += [c for c in (spec.weight, spec.duration) if c]
+    return cols
+
+
 def validation_frame(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     """The frame GX validates: rated items, weight and duration as numbers; the raw text of
     answers that were not read as numbers in ``<column> [as text]``; labels as text."""
@@ -202,10 +208,16 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
         Row accounting always holds: ``rows_read == rows_clean + rows_quarantined``.
     """
     spec, frame = wave.spec, wave.frame
-    vframe = validation_frame(frame, spec)
-    n = len(frame)
     on_clean = [e for e in suite["expectations"] if ((e.get("meta") or {}).get("csat") or {}).get("on") == "clean"]
     on_rows = [e for e in suite["expectations"] if e not in on_clean]
+    vframe = validation_frame(frame, spec)
+    # GX hashes, and copies on every filter, each column of the frame it is given: give it only
+    # the columns some expectation names (a suite without column expectations gets them all)
+    named = {e.get("kwargs", {}).get("column") for e in on_rows} - {None}
+    if named and all(c in vframe.columns for c in named) and not any(
+            e["type"].startswith("expect_table_column") for e in on_rows):
+        vframe = vframe[[c for c in vframe.columns if c in named]]
+    n = len(frame)
     results = _gx_validate(vframe, {**suite, "expectations": on_rows}, {WAVE_PARAMETER: [wave_label]}) if n else []
 
     reasons: dict[int, list[str]] = {}
@@ -242,7 +254,12 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
 
     bad = np.zeros(n, dtype=bool)
     bad[list(reasons)] = True
-    clean = frame.loc[~bad]
+    clean = frame.loc[~bad].copy()
+    # clean rows hold numbers only: reuse the numbers coerced for GX (one coercion per run)
+    for col in _numeric_columns(spec):
+        if not pd.api.types.is_numeric_dtype(clean[col]):
+            clean[col] = (vframe.loc[~bad, col] if col in vframe.columns
+                          else pd.to_numeric(clean[col], errors="coerce"))
     quarantine = frame.loc[bad, [c for c in frame.columns if not c.startswith(DERIVED_PREFIX)]].copy()
     for i in quarantine.index:
         reasons[i] = _dedupe_reasons(reasons[i])
@@ -251,7 +268,8 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
 
     # table-level checks on the clean rows (clean base, quarantined share)
     min_clean = math.ceil(n * (1 - spec.quality.max_quarantine_share) - 1e-9) if n else 0
-    clean_results = _gx_validate(validation_frame(clean, spec) if len(clean) else vframe.iloc[:0],
+    # the clean-row checks count rows: one narrow column is all GX needs to see
+    clean_results = _gx_validate(pd.DataFrame({"row": np.flatnonzero(~bad)}, index=clean.index),
                                  {**suite, "expectations": on_clean}, {MIN_CLEAN_PARAMETER: min_clean}) \
         if on_clean else []
     for r in _in_suite_order(clean_results, on_clean):
