@@ -25,6 +25,12 @@ _EXPORTS = {
     "compare": ["compare_waves", "describe_change", "collect_trend"],
     "results": ["Estimate", "Results", "load_results"],
     "pipeline": ["analyse", "analyse_file", "validate_file"],
+    "collapse": ["collapse", "Patterns"],
+    "models": ["fit_linear", "fit_ordered_logit", "fit_logit", "lr_test"],
+    "loyalty": ["loyalty_models", "LoyaltyModel"],
+    "gap": ["gap_analysis", "GapAnalysis"],
+    "drivers": ["key_drivers", "DriverAnalysis", "shapley_r2", "relative_weights", "ipa_quadrants"],
+    "batch": ["run_batch"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

@@ -120,29 +120,39 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, expectation
     """The body of :func:`run_wave`, run while holding the wave's lock."""
     from .output import atomic_write_text
     from .pipeline import Timings, analyse, load_previous, validate_file
-    from .report import execute_notebook, notebook_to_html, publish, report_notebook, staging_dir, write_index
+    from .report import (FontSubset, WarmKernel, execute_notebook, notebook_to_html, publish, report_notebook, staging_dir,
+                         write_index)
     from .validate import write_validation
 
     timings = Timings()
-    loaded, validation = validate_file(data, spec, wave, expectations_dir, progress, timings)
-    if validation.blocked:
-        write_validation(validation, target)
-        raise ValidationBlocked(f"{data}: validation blocked the report: {'; '.join(validation.blocking)} "
-                                f"(see {target / 'validation.json'} and {target / 'quarantine.csv'})",
-                                validation.blocking)
-    prev = load_previous(previous, spec, expectations_dir, progress) if previous else None
-    results = analyse(loaded, validation, wave, prev, out_dir=out, timings=timings)
+    notebook = Path(notebook) if notebook else report_notebook()
+    kernel = WarmKernel(notebook.parent)  # starts while we validate and analyse
+    try:
+        loaded, validation = validate_file(data, spec, wave, expectations_dir, progress, timings)
+        if validation.blocked:
+            write_validation(validation, target)
+            raise ValidationBlocked(f"{data}: validation blocked the report: {'; '.join(validation.blocking)} "
+                                    f"(see {target / 'validation.json'} and {target / 'quarantine.csv'})",
+                                    validation.blocking)
+        prev = load_previous(previous, spec, expectations_dir, progress) if previous else None
+        results = analyse(loaded, validation, wave, prev, out_dir=out, timings=timings)
+    except BaseException:
+        kernel.shutdown()
+        raise
     progress(f"analysed: {len(results.estimates)} estimates")
     staging = staging_dir(target)
     try:
         write_validation(validation, staging)
         results.write(staging / "results.json")
+        # the page's Chinese glyphs come from the results and the notebook: subset the font meanwhile
+        font = FontSubset((staging / "results.json").read_text(encoding="utf-8")
+                          + notebook.read_text(encoding="utf-8"))
         with timings.stage("notebook"):
-            execute_notebook(Path(notebook) if notebook else report_notebook(), staging / "report.ipynb",
-                             {"results_dir": str(staging)}, failed_copy=target / "report.failed.ipynb")
+            execute_notebook(notebook, staging / "report.ipynb", {"results_dir": str(staging)},
+                             failed_copy=target / "report.failed.ipynb", kernel=kernel)
         progress("notebook executed")
         with timings.stage("html"):
-            atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb"))
+            atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb", font))
         publish(staging, target)
     finally:
         if staging.exists():

@@ -350,7 +350,9 @@ def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any,
     if check == "required":
         return f"{col.removesuffix(READ_SUFFIX)}: missing"
     if check == "weight":
-        return f"{col.removesuffix(READ_SUFFIX)}: weight {_show(value)} is missing or not > 0"
+        shown = _show(value)
+        name = col.removesuffix(READ_SUFFIX)
+        return f"{name}: weight missing" if shown == "missing" else f"{name}: weight {shown} is not a positive finite number"
     if check == "category":
         return f"{col}: {_show(value)} not in allowed values"
     if check == "speeder":

@@ -122,3 +122,14 @@ def test_batch_on_a_real_scheduler_and_worker(hotel_batch_input, tmp_path):
                     p.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("华东", "华东"), ("深圳/南山", "深圳_南山"), ("..", "_.."), (".", "_."), ("", "_"), ("CON", "_CON"),
+    ("nul.txt", "_nul.txt"), ("a\\b:c*d", "a_b_c_d"), ("  online  ", "online"), ("x" * 300, "x" * 120),
+])
+def test_safe_folder_names(label, expected):
+    from csatlib.output import safe_name
+
+    assert safe_name(label) == expected
+    assert "/" not in safe_name(label) and safe_name(label) not in (".", "..", "")

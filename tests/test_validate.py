@@ -74,6 +74,7 @@ def test_every_row_level_reason(tmp_path, spec):
     f.loc[8, "secs"] = 5
     f.loc[9, "rec"] = 11
     f.loc[10, "w"] = -1.5
+    f.loc[11, "w"] = np.inf
     res = validate(tmp_path, spec, f)
     reasons = dict(zip(res.quarantine["rid"], res.quarantine[REASONS_COLUMN]))
     assert reasons == {
@@ -81,13 +82,14 @@ def test_every_row_level_reason(tmp_path, spec):
         "r1": "sat: 'abc' is not a number",
         "r2": "sat: missing",
         "r3": "channel: 'fax' not in allowed values",
-        "r4": "w: weight 0 is missing or not > 0",
-        "r5": "w: weight missing is missing or not > 0",
+        "r4": "w: weight 0 is not a positive finite number",
+        "r5": "w: weight missing",
         "r6": "speeder: 12s < 60s",
         "r7": "straight-liner: same answer to all 4 items",
         "r8": "sat: 9 outside 1-5; speeder: 5s < 60s",
         "r9": "rec: 11 outside 0-10",
-        "r10": "w: weight -1.5 is missing or not > 0",
+        "r10": "w: weight -1.5 is not a positive finite number",
+        "r11": "w: weight inf is not a positive finite number",
     }
     assert not res.blocked
     assert res.rows_read == res.rows_clean + res.rows_quarantined == 40
@@ -95,7 +97,7 @@ def test_every_row_level_reason(tmp_path, spec):
     counts = {(r["reason"], r["column"]): r["rows"] for r in res.reason_counts().to_dict("records")}
     assert counts[("answer outside its scale", "sat")] == 2
     assert counts[("speeder (interview too short)", "secs")] == 2
-    assert counts[("weight missing or not > 0", "w")] == 3
+    assert counts[("weight missing or not > 0", "w")] == 4
 
 
 def test_quarantine_keeps_rows_as_read_without_pii(tmp_path, spec):

@@ -99,6 +99,15 @@ validation'''),
     code('''kpis = csatlib.kpis(validation.clean, spec)
 segments = csatlib.segment_kpis(validation.clean, spec)
 csatlib.Results(spec.name, wave, None, spec.weight is not None, {}, kpis + segments).frame().head(12)'''),
+    md("## Satisfaction → loyalty, expectation gaps, key drivers"),
+    code('''loyalty = csatlib.loyalty_models(validation.clean, spec)
+for model in loyalty:
+    print(model.sentence)
+loyalty[0].curve.points'''),
+    code('''gaps = csatlib.gap_analysis(validation.clean, spec, mediation_replicates=50)
+gaps'''),
+    code('''drivers = csatlib.key_drivers(validation.clean, spec, n_boot=50)
+drivers'''),
     md("## A single estimator, on any column"),
     code('''import pandas as pd
 
