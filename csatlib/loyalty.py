@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .collapse import collapse
 from .models import ModelFit, design, fit_linear, fit_logit, fit_ordered_logit, lr_test
-from .spec import Item, Spec
+from .spec import Spec
 from .stats import weighted_mean, wilson_interval, z_interval
 
 __all__ = ["LoyaltyCurve", "LoyaltyModel", "loyalty_models", "loyalty_curve", "MIN_POINT_BASE", "PROMOTER"]

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-import yaml
 
 from csatlib.drivers import (MAX_EXACT_PREDICTORS, ipa_quadrants, key_drivers, relative_weights, shapley_r2,
                              weighted_correlation)

@@ -4,13 +4,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import string
 import subprocess
 import time
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
