@@ -49,7 +49,7 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, expectation
     from .validate import write_validation
 
     timings = Timings()
-    notebook = Path(notebook) if notebook else report_notebook()
+    notebook = Path(notebook).resolve() if notebook else report_notebook()
     kernel = WarmKernel(notebook.parent)  # starts while we validate and analyse
     try:
         loaded, validation = validate_file(data, spec, wave, expectations_dir, progress, timings)
@@ -72,7 +72,8 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, expectation
         font = FontSubset((staging / "results.json").read_text(encoding="utf-8")
                           + notebook.read_text(encoding="utf-8"))
         with timings.stage("notebook"):
-            execute_notebook(notebook, staging / "report.ipynb", {"results_dir": str(staging)},
+            # the kernel runs in the notebook's folder: hand it an absolute path to the results
+            execute_notebook(notebook, staging / "report.ipynb", {"results_dir": str(staging.resolve())},
                              failed_copy=target / "report.failed.ipynb", kernel=kernel)
         progress("notebook executed")
         with timings.stage("html"):

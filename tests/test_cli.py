@@ -240,3 +240,12 @@ def test_second_survey_report_has_every_section(hotel_run):
     doc = json.loads((out / "2026-秋" / "results.json").read_text(encoding="utf-8"))
     assert {d["dimension"] for d in doc["models"]["gap"]["dimensions"]} == {"清洁", "服务"}
     assert {d["dimension"] for d in doc["models"]["drivers"]["dimensions"]} == {"清洁", "服务", "位置"}
+
+
+def test_relative_out_folder_works(tmp_path, hotel):
+    # a scheduled job usually runs `csat run ... --out reports` from its own working directory
+    proc = run_cli("run", "--data", str(hotel["data"]), "--spec", str(hotel["spec"]), "--wave", "2026-秋",
+                   "--out", "reports", "--expectations", "expectations", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "reports" / "2026-秋" / "report.html").is_file()
+    assert (tmp_path / "expectations" / "酒店满意度.json").is_file()
