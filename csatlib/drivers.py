@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .collapse import collapse, poisson_bootstrap_weights
-from .load import gap_column
+from .load import gap_column, row_weights
 from .results import Estimate
 from .spec import Spec
 
@@ -182,8 +182,7 @@ def key_drivers(frame: pd.DataFrame, spec: Spec, predictors: str = "perception",
     cols = [d.perception if predictors == "perception" else gap_column(d.name) for d in dims]
     y = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
     x = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(float) for c in cols])
-    w = (pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(float) if spec.weight
-         else np.ones(len(frame)))
+    w = row_weights(frame, spec)
     keep = ~np.isnan(y) & ~np.isnan(x).any(axis=1) & np.isfinite(w) & (w > 0)
     y, x, w = y[keep], x[keep], w[keep]
     n = int(keep.sum())

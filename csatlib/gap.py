@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from .load import gap_column
+from .load import gap_column, row_weights
 from .models import LinearFit, fit_linear
 from .results import Estimate
 from .spec import Spec
@@ -72,12 +72,6 @@ class GapAnalysis:
         return "GapAnalysis\n" + self.table[cols].round(4).to_string(index=False)
 
 
-def _weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
-    if spec.weight:
-        return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(float)
-    return np.ones(len(frame))
-
-
 def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
                  mediation_replicates: int = MEDIATION_REPLICATES,
                  mediation_max_rows: int = MEDIATION_MAX_ROWS) -> GapAnalysis | None:
@@ -89,7 +83,7 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
     dims = spec.gap_dimensions
     if not dims:
         return None
-    w_all = _weights(frame, spec)
+    w_all = row_weights(frame, spec)
     rows = []
     for d in dims:
         g = frame[gap_column(d.name)].to_numpy(float)

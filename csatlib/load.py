@@ -22,7 +22,8 @@ from .errors import InputError
 from .privacy import redact_series
 from .spec import Spec
 
-__all__ = ["Wave", "read_wave", "read_table", "numeric_view", "gap_column", "STRAIGHTLINE", "SPEEDER",
+__all__ = ["Wave", "read_wave", "read_table", "numeric_view", "row_weights", "gap_column", "STRAIGHTLINE",
+           "SPEEDER",
            "DERIVED_PREFIX", "FORMATS"]
 
 DERIVED_PREFIX = "_csat_"
@@ -231,6 +232,13 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     frame = add_derived_columns(frame, spec)
     return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=fmt,
                 encoding=encoding, value_labels=labels, pii_dropped=pii)
+
+
+def row_weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
+    """Each row's design weight (NaN where not a number), or 1 for every row without a weight."""
+    if spec.weight:
+        return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(dtype=float)
+    return np.ones(len(frame))
 
 
 def numeric_view(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .load import row_weights
 from .models import ModelFit, design, fit_linear, fit_logit, fit_ordered_logit, lr_test
 from .spec import Spec
 from .stats import weighted_mean, wilson_interval, z_interval
@@ -186,8 +187,7 @@ def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:
         Empty when the spec has neither loyalty items nor an NPS item.
     """
     sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
-    w_all = (pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(float) if spec.weight
-             else np.ones(len(frame)))
+    w_all = row_weights(frame, spec)
     outcomes: list[tuple[str, str, np.ndarray, bool]] = []
     for item in spec.loyalty:
         outcomes.append((item.column, item.title, pd.to_numeric(frame[item.column], errors="coerce")

@@ -16,6 +16,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .load import row_weights
 from .results import Estimate
 from .spec import Item, Spec
 from .stats import (MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test,
@@ -52,12 +53,6 @@ def kpi_inputs(frame: pd.DataFrame, spec: Spec) -> list[KpiInput]:
         v = pd.to_numeric(frame[it.column], errors="coerce").to_numpy(dtype=float)
         out.append(KpiInput(f"loyalty.{it.column}.score", v, "mean", it))
     return out
-
-
-def _weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
-    if spec.weight:
-        return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(dtype=float)
-    return np.ones(len(frame))
 
 
 def _estimate(inp: KpiInput, m: MeanEstimate, segment: dict | None) -> Estimate:
@@ -103,7 +98,7 @@ def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[E
     -------
     list of Estimate
     """
-    w = _weights(frame, spec)
+    w = row_weights(frame, spec)
     return [_estimate(inp, m, segment) for inp, m in _means(kpi_inputs(frame, spec), w)]
 
 
@@ -125,7 +120,7 @@ def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None 
     ``(missing)`` group rather than being dropped.
     """
     columns = list(spec.segments if columns is None else columns)
-    w = _weights(frame, spec)
+    w = row_weights(frame, spec)
     inputs = kpi_inputs(frame, spec)
     out: list[Estimate] = []
     tested: list[int] = []
