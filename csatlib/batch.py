@@ -154,8 +154,9 @@ def _previous_by_segment(previous: str | Path | None, spec, column: str, expecta
     same way) or from an earlier batch folder (``<wave>/by-<column>/<value>/results.json``)."""
     if not previous:
         return {}
+    from .load import read_wave
     from .metrics import kpis
-    from .pipeline import _label_of, validate_file
+    from .pipeline import validate_file, wave_label_of
     from .results import load_results
 
     path = Path(previous)
@@ -169,8 +170,9 @@ def _previous_by_segment(previous: str | Path | None, spec, column: str, expecta
                 out[str(value)] = {"wave": res.wave, "source": str(res_path),
                                    "estimates": [e.__dict__ for e in res.estimates if e.segment is None]}
         return out
-    label = _label_of(path, spec)
-    _, result = validate_file(path, spec, label, expectations_dir)
+    loaded = read_wave(path, spec)
+    label = wave_label_of(loaded)
+    _, result = validate_file(path, spec, label, expectations_dir, loaded=loaded)
     if result.blocked:
         raise ValidationBlocked(f"{path}: the previous wave failed validation: {'; '.join(result.blocking)}",
                                 result.blocking)

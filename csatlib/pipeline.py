@@ -30,7 +30,7 @@ from .spec import Spec, load_spec
 from .validate import ValidationResult, validate_wave
 
 __all__ = ["analyse", "analyse_file", "validate_file", "load_previous", "PreviousWave", "Timings",
-           "verbatim_sample", "stack_versions"]
+           "verbatim_sample", "stack_versions", "wave_label_of"]
 
 Progress = Callable[[str], None]
 
@@ -64,15 +64,16 @@ class PreviousWave:
 
 
 def validate_file(data: str | Path, spec: Spec, wave: str, expectations_dir: str | Path | None = "expectations",
-                  progress: Progress = _quiet, timings: Timings | None = None) -> tuple[Wave, ValidationResult]:
-    """Load and validate one wave file.
+                  progress: Progress = _quiet, timings: Timings | None = None,
+                  loaded: Wave | None = None) -> tuple[Wave, ValidationResult]:
+    """Load and validate one wave file (``loaded``: the file already read, so it is not read twice).
 
     ``expectations_dir=None`` validates with a suite built in memory (nothing written), which is
     what a notebook session wants; otherwise the stored suite is used, created or rebuilt.
     """
     timings = timings or Timings()
     with timings.stage("load"):
-        loaded = read_wave(data, spec)
+        loaded = loaded if loaded is not None else read_wave(data, spec)
     progress(f"loaded {loaded.n_rows} rows from {Path(data).name}"
              + (f" (dropped PII columns: {', '.join(loaded.pii_dropped)})" if loaded.pii_dropped else ""))
     with timings.stage("validate"):
@@ -104,8 +105,9 @@ def load_previous(previous: str | Path, spec: Spec, expectations_dir: str | Path
             raise InputError(f"{path}: results of survey {res.survey!r}, not {spec.name!r}")
         progress(f"previous wave {res.wave} from {path}")
         return PreviousWave(res.wave, [e for e in res.estimates if e.segment is None], str(path))
-    frame_label = _label_of(path, spec)
-    _, result = validate_file(path, spec, frame_label, expectations_dir, progress=_quiet)
+    loaded = read_wave(path, spec)
+    frame_label = wave_label_of(loaded)
+    _, result = validate_file(path, spec, frame_label, expectations_dir, progress=_quiet, loaded=loaded)
     if result.blocked:
         raise ValidationBlocked(f"{path}: the previous wave failed validation: {'; '.join(result.blocking)}",
                                 result.blocking)
@@ -113,14 +115,12 @@ def load_previous(previous: str | Path, spec: Spec, expectations_dir: str | Path
     return PreviousWave(frame_label, kpis(result.clean, spec), str(path))
 
 
-def _label_of(path: Path, spec: Spec) -> str:
-    if spec.wave:
-        from .load import read_table
-
-        frame = read_table(path, spec)[0]
-        if spec.wave in frame.columns and frame[spec.wave].notna().any():
-            return str(frame[spec.wave].astype(str).mode().iloc[0])
-    return path.stem
+def wave_label_of(loaded: Wave) -> str:
+    """The wave label of a loaded file: its most common wave-column value, else the file name."""
+    column = loaded.spec.wave
+    if column and loaded.frame[column].notna().any():
+        return str(loaded.frame[column].astype(str).mode().iloc[0])
+    return Path(loaded.path).stem
 
 
 def verbatim_sample(frame: pd.DataFrame, spec: Spec, per_segment: int = 5, seed: int = 0) -> list[dict[str, Any]]:

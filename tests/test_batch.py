@@ -133,3 +133,27 @@ def test_safe_folder_names(label, expected):
 
     assert safe_name(label) == expected
     assert "/" not in safe_name(label) and safe_name(label) not in (".", "..", "")
+
+
+def test_previous_wave_per_segment_from_file_and_from_batch_folder(hotel, tmp_path):
+    from csatlib.batch import _previous_by_segment
+    from csatlib.metrics import kpis
+    from csatlib.results import Estimate, Results
+    from csatlib.spec import load_spec
+
+    spec = load_spec(hotel["spec"])
+    earlier = make_hotel_wave(300, seed=21, wave="2026-夏")
+    data = tmp_path / "summer.csv"
+    earlier.to_csv(data, index=False)
+    by_file = _previous_by_segment(data, spec, "城市", tmp_path / "e", "by-城市")
+    assert set(by_file) == {"北京", "上海", "广州"}
+    assert all(p["wave"] == "2026-夏" for p in by_file.values())
+    expected = {e.id: e.estimate for e in kpis(earlier[earlier["城市"] == "上海"], spec)}
+    got = {e["id"]: e["estimate"] for e in by_file["上海"]["estimates"]}
+    assert got == pytest.approx(expected)
+    # from an earlier batch folder: <wave>/by-<column>/<value>/results.json
+    folder = tmp_path / "2026-夏" / "by-城市" / "上海"
+    Results(spec.name, "2026-夏", None, True, {}, [Estimate("nps", 12.5, n=90)],
+            meta={"segment": {"城市": "上海"}}).write(folder / "results.json")
+    by_folder = _previous_by_segment(tmp_path / "2026-夏", spec, "城市", tmp_path / "e", "by-城市")
+    assert by_folder["上海"]["wave"] == "2026-夏" and by_folder["上海"]["estimates"][0]["estimate"] == 12.5
