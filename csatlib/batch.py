@@ -319,6 +319,7 @@ def _headline_of(target: Path) -> dict[str, Any]:
 
 def _write_index(summary: BatchSummary, survey: str) -> Path:
     from .compare import format_estimate
+    from .report import index_page
 
     e = html.escape
     rows = []
@@ -334,16 +335,11 @@ def _write_index(summary: BatchSummary, survey: str) -> Path:
             cells = "<td colspan='3'></td>"
             status = f"<span class='{'bad' if s.status == 'failed' else 'muted'}'>{e(s.status)}: {e(s.detail)}</span>"
         rows.append(f"<tr><td>{name}</td><td>{s.rows:,}</td>{cells}<td>{status}</td></tr>")
-    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>{e(survey)} {e(summary.wave)} by {e(summary.column)}</title>
-<style>body{{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
-max-width:900px;margin:2em auto;padding:0 18px;color:#1d2730}}table{{border-collapse:collapse;width:100%}}
-th,td{{border-bottom:1px solid #dde3ea;padding:6px 10px;text-align:right}}th:first-child,td:first-child{{text-align:left}}
-th{{background:#f3f6f9}}.muted{{color:#7a8794}}.bad{{color:#b23b3b;font-weight:600}}</style></head><body>
-<h1>{e(survey)} — wave {e(summary.wave)}, one report per {e(summary.column)}</h1>
-<p>Clean rows per value. Values with fewer respondents than the minimum base get no report.
-Wave-level validation: <a href="validation.json">validation.json</a>, <a href="quarantine.csv">quarantine.csv</a>.</p>
-<table><tr><th>{e(summary.column)}</th><th>clean rows</th><th>Satisfaction score</th><th>Satisfaction rate</th>
-<th>NPS</th><th>status</th></tr>{''.join(rows)}</table></body></html>
-"""
+    body = (f"<h1>{e(survey)} — wave {e(summary.wave)}, one report per {e(summary.column)}</h1>"
+            "<p>Clean rows per value. Values with fewer respondents than the minimum base get no report. "
+            "Wave-level validation: <a href=\"validation.json\">validation.json</a>, "
+            "<a href=\"quarantine.csv\">quarantine.csv</a>.</p>"
+            f"<table><tr><th>{e(summary.column)}</th><th>clean rows</th><th>Satisfaction score</th>"
+            f"<th>Satisfaction rate</th><th>NPS</th><th>status</th></tr>{''.join(rows)}</table>")
+    page = index_page(f"{survey} {summary.wave} by {summary.column}", body)
     return atomic_write_text(summary.folder / "index.html", page)

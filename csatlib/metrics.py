@@ -77,12 +77,6 @@ def _estimate(inp: KpiInput, m: MeanEstimate, segment: dict | None) -> Estimate:
                     method="t interval (df = n - 1)")
 
 
-def _means(inputs: Iterable[KpiInput], weights: np.ndarray, mask: np.ndarray | None = None):
-    for inp in inputs:
-        v, w = (inp.values, weights) if mask is None else (inp.values[mask], weights[mask])
-        yield inp, weighted_mean(v, w)
-
-
 def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[Estimate]:
     """Headline KPIs of the rows in ``frame`` (weighted when the spec has a weight).
 
@@ -99,7 +93,7 @@ def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[E
     list of Estimate
     """
     w = row_weights(frame, spec)
-    return [_estimate(inp, m, segment) for inp, m in _means(kpi_inputs(frame, spec), w)]
+    return [_estimate(inp, weighted_mean(inp.values, w), segment) for inp in kpi_inputs(frame, spec)]
 
 
 def kpi_test(kind: str, a: MeanEstimate, b: MeanEstimate) -> TestResult:

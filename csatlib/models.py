@@ -19,7 +19,6 @@ weights act as frequency weights); the linear models' HC3 errors are heteroskeda
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -263,6 +262,3 @@ def design(values: np.ndarray, levels: list[float] | None = None) -> tuple[np.nd
 def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
-
-def chi2_p(stat: float, df: int) -> float:
-    return float(st.chi2.sf(stat, df)) if df > 0 and math.isfinite(stat) else float("nan")

@@ -24,7 +24,8 @@ from .errors import NotebookFailed
 from .output import atomic_write_text
 
 __all__ = ["report_notebook", "execute_notebook", "notebook_to_html", "publish", "write_index", "staging_dir",
-           "TEMPLATE_DIR", "PUBLISH_ORDER", "embed_cjk_font", "WarmKernel", "FontSubset"]
+           "TEMPLATE_DIR", "PUBLISH_ORDER", "embed_cjk_font", "WarmKernel", "FontSubset",
+           "index_page"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -302,6 +303,21 @@ def _headline(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+INDEX_STYLE = """<style>body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",
+sans-serif;max-width:900px;margin:2em auto;padding:0 18px;color:#1d2730}table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #dde3ea;padding:6px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
+th{background:#f3f6f9}.up{color:#2e7d4f}.down{color:#b23b3b}.ns,.muted{color:#8c99a6}
+.bad{color:#b23b3b;font-weight:600}</style>"""
+
+
+def index_page(title: str, body: str) -> str:
+    """A small self-contained HTML page (the wave index and the batch index); ``body`` is HTML,
+    ``title`` plain text."""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n{INDEX_STYLE}</head><body>\n'
+            f"{body}\n</body></html>\n")
+
+
 def write_index(out_root: str | Path) -> Path:
     """``reports/index.html``: every wave of every survey found, newest first, with headline KPIs
     and change arrows only where the change was significant."""
@@ -344,16 +360,8 @@ def write_index(out_root: str | Path) -> Path:
         head_cells = "".join(f"<th>{e(label)}</th>" for _, label in ids)
         sections.append(f"<h2>{e(survey)}</h2><table><tr><th>wave</th><th>clean base</th>{head_cells}</tr>"
                         + "".join(rows) + "</table>")
-    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>CSAT reports</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
-max-width:900px;margin:2em auto;padding:0 18px;color:#1d2730}}table{{border-collapse:collapse;width:100%}}
-th,td{{border-bottom:1px solid #dde3ea;padding:6px 10px;text-align:right}}th:first-child,td:first-child{{text-align:left}}
-th{{background:#f3f6f9}}.up{{color:#2e7d4f}}.down{{color:#b23b3b}}.ns{{color:#8c99a6}}</style></head><body>
-<h1>CSAT research reports</h1>
-<p>Newest wave first. ▲/▼ mark a change from the previous wave that is statistically significant
-(Holm-adjusted p &lt; 0.05); ≈ marks a change within sampling noise.</p>
-{''.join(sections) or '<p>No reports yet.</p>'}
-</body></html>
-"""
+    body = ("<h1>CSAT research reports</h1><p>Newest wave first. ▲/▼ mark a change from the previous wave that is "
+            "statistically significant (Holm-adjusted p &lt; 0.05); ≈ marks a change within sampling noise.</p>"
+            + ("".join(sections) or "<p>No reports yet.</p>"))
+    page = index_page("CSAT reports", body)
     return atomic_write_text(out_root / "index.html", page)
