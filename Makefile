@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
-	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider notebooks/
+	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider notebooks/ csatlib/report/report.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --json bench/results.json

@@ -31,11 +31,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from csatlib.expectations import build_suite  # noqa: E402
-from csatlib.load import SPEEDER, STRAIGHTLINE, read_wave  # noqa: E402
+from csatlib.validation.suite import build_suite  # noqa: E402
+from csatlib.frame import SPEEDER, STRAIGHTLINE
+from csatlib.ingest.load import read_wave  # noqa: E402
 from csatlib.sample import SAMPLE_SPEC, generate_wave  # noqa: E402
 from csatlib.spec import Spec, load_spec  # noqa: E402
-from csatlib.validate import validate_wave  # noqa: E402
+from csatlib.validation.check import validate_wave  # noqa: E402
 
 STAGE_LINE = re.compile(r"\(stages: (.*?)\)")
 
@@ -106,8 +107,9 @@ def fixed_cost(work: Path) -> float:
     code = f"""
 import time, nbformat
 t0 = time.perf_counter()
-import great_expectations, statsmodels.api, pandas, csatlib.pipeline
-from csatlib.report import execute_notebook, notebook_to_html
+import great_expectations, statsmodels.api, pandas, csatlib.run.stages
+from csatlib.report.notebook import execute_notebook
+from csatlib.report.html import notebook_to_html
 nb = nbformat.v4.new_notebook()
 nb.cells = [nbformat.v4.new_code_cell('x = 1', metadata={{'tags': ['parameters']}}),
             nbformat.v4.new_code_cell('import csatlib, matplotlib.pyplot')]
@@ -161,7 +163,7 @@ def bench_models(n: int) -> list[dict]:
     import statsmodels.api as sm
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-    from csatlib.models import design, fit_linear, fit_logit, fit_ordered_logit
+    from csatlib.stats.models import design, fit_linear, fit_logit, fit_ordered_logit
 
     warnings.simplefilter("ignore")
     frame = generate_wave("2026Q3", n=n, seed=7, dirty=False)

@@ -14,12 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import CsatError, InputError
+from .errors import CsatError, first_line
 
 __all__ = ["main"]
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-
 
 class _Progress:
     """``csat: [label] message (1.2 s)`` lines on stderr."""
@@ -46,8 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--spec", required=True, help="survey spec (YAML)")
         if wave:
             sp.add_argument("--wave", required=True, help="wave label, e.g. 2026Q3")
-        sp.add_argument("--expectations", default="expectations", metavar="DIR",
-                        help="folder of stored expectation suites (default: expectations/)")
+        sp.add_argument("--expectations", default=None, metavar="DIR",
+                        help="folder of stored expectation suites (default: expectations/ beside the spec)")
         sp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
         if wave:
             sp.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
@@ -62,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--previous", help="earlier wave: its data file, or a reports/<wave>/ folder of an earlier run")
     r.add_argument("--out", default="reports", help="output folder (default: reports/)")
     r.add_argument("--notebook", help="a custom report notebook taking the same parameters "
-                                      "(default: notebooks/report.ipynb)")
+                                      "(default: the report notebook shipped with csatlib)")
 
     v = sub.add_parser("validate", help="write validation.json and quarantine.csv only")
     common(v)
@@ -89,102 +86,58 @@ def _version() -> str:
     return __version__
 
 
-def _sample_files() -> tuple[Path, dict[str, Path]]:
-    """The shipped sample (data/ of the checkout), generated into a temp folder if absent."""
-    from .sample import SAMPLE_WAVES, write_sample
-
-    folder = PACKAGE_DIR.parent / "data"
-    spec = folder / "retail-csat.yaml"
-    waves = {w: folder / f"retail_{w}.csv" for w in SAMPLE_WAVES}
-    if not spec.exists() or not all(p.exists() for p in waves.values()):
-        import tempfile
-
-        folder = Path(tempfile.mkdtemp(prefix="csat-sample-"))
-        write_sample(folder)
-        spec = folder / "retail-csat.yaml"
-        waves = {w: folder / f"retail_{w}.csv" for w in SAMPLE_WAVES}
-    return spec, waves
+def _on_signal(signum, frame):
+    """SIGTERM/SIGINT become exceptions, so every ``finally`` (staging, locks, kernels) runs."""
+    raise SystemExit(143) if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
-def _demo(out: str, quiet: bool) -> None:
-    from .runner import run_wave
+def _dispatch(args) -> None:
+    """Run one command; heavy modules are imported only here, after the signal handlers exist."""
+    from .run.wave import check_run_inputs, run_demo, run_wave, validate_command
 
-    spec, waves = _sample_files()
-    expectations = PACKAGE_DIR.parent / "expectations"
-    previous = None
-    for wave, path in waves.items():
-        run_wave(path, spec, wave, out, previous=previous, expectations_dir=expectations,
-                 progress=_Progress(wave, quiet))
-        previous = Path(out) / wave
-    if not quiet:
-        print(f"csat: demo done: open {Path(out) / 'index.html'}", file=sys.stderr)
+    progress = _Progress(getattr(args, "wave", None) or args.command, args.quiet)
+    if args.command == "demo":
+        check_run_inputs(out=args.out)
+        run_demo(args.out, progress=lambda message: progress(message))
+        progress(f"demo done: open {Path(args.out) / 'index.html'}")
+    elif args.command == "run":
+        run_wave(args.data, args.spec, args.wave, args.out, args.previous, args.expectations, progress,
+                 notebook=args.notebook, wait=args.wait)
+    elif args.command == "validate":
+        target = validate_command(args.data, args.spec, args.wave, args.out, args.expectations, progress, args.wait)
+        progress(f"validation passed; wrote {target / 'validation.json'}")
+    elif args.command == "batch":
+        from .run.batch import run_batch
 
-
-def _batch(args) -> None:
-    from .batch import run_batch
-    from .errors import NotebookFailed
-
-    progress = _Progress(f"{args.wave} by {args.by}", args.quiet)
-    from .lock import wave_lock
-    from .output import safe_name
-
-    with wave_lock(Path(args.out), safe_name(args.wave), timeout=args.wait, progress=progress):
         summary = run_batch(args.data, args.spec, args.wave, args.by, args.out, args.scheduler, args.previous,
-                            args.expectations, args.force, args.notebook, progress)
-    counts = {k: sum(s.status == k for s in summary.segments) for k in ("done", "skipped", "suppressed", "failed")}
-    progress(f"batch finished in {summary.seconds:.1f} s: {counts['done']} rendered, {counts['skipped']} unchanged, "
-             f"{counts['suppressed']} below min_base, {counts['failed']} failed; index: {summary.folder / 'index.html'}")
-    if summary.failed:
-        names = "; ".join(f"{s.value!r} ({s.detail})" for s in summary.failed)
-        raise NotebookFailed(f"{len(summary.failed)} segment(s) failed: {names}")
+                            args.expectations, args.force, args.notebook, progress, wait=args.wait)
+        progress(summary.describe())
+        summary.raise_for_failures()
+    elif args.command == "expectations":
+        from .spec import load_spec
+        from .validation.suite import ensure_suite
 
-
-def _on_sigterm(signum, frame):  # turn SIGTERM into a clean exit (temp folders are removed by finally)
-    raise SystemExit(143)
+        print(ensure_suite(load_spec(args.spec), args.expectations).describe(), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csat`` console script; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, _on_signal)  # first, before any heavy import
+    signal.signal(signal.SIGINT, _on_signal)
     try:
-        out = getattr(args, "out", None)
-        if out is not None and Path(out).exists() and not Path(out).is_dir():
-            raise InputError(f"{out}: --out must be a folder, but a file of that name exists")
-        if args.command == "demo":
-            _demo(args.out, args.quiet)
-        elif args.command == "run":
-            if args.notebook and not Path(args.notebook).is_file():
-                raise InputError(f"{args.notebook}: no such notebook")
-            from .runner import run_wave
-
-            run_wave(args.data, args.spec, args.wave, args.out, args.previous, args.expectations,
-                     _Progress(args.wave, args.quiet), notebook=args.notebook, wait=args.wait)
-        elif args.command == "validate":
-            from .runner import validate_command
-
-            target = validate_command(args.data, args.spec, args.wave, args.out, args.expectations,
-                                      _Progress(args.wave, args.quiet), args.wait)
-            _Progress(args.wave, args.quiet)(f"validation passed; wrote {target / 'validation.json'}")
-        elif args.command == "batch":
-            _batch(args)
-        elif args.command == "expectations":
-            from .expectations import ensure_suite
-            from .spec import load_spec
-
-            update = ensure_suite(load_spec(args.spec), args.expectations)
-            print(update.describe(), file=sys.stderr)
+        args = _parser().parse_args(argv)
+        _dispatch(args)
         return 0
     except CsatError as exc:
-        print(f"csat: error: {exc}", file=sys.stderr)
+        print(f"csat: error: {first_line(exc, 2000)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("csat: interrupted; no partial report was published", file=sys.stderr)
+        print("csat: interrupted (SIGINT); no partial report was published", file=sys.stderr)
         return 130
     except SystemExit as exc:
         if exc.code == 143:
             print("csat: terminated (SIGTERM); no partial report was published", file=sys.stderr)
+            return 143
         raise
     except MemoryError:
         print("csat: error: out of memory", file=sys.stderr)
@@ -192,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, traceback only when asked for
         if os.environ.get("CSAT_DEBUG"):
             raise
-        print(f"csat: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-              f"(set CSAT_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(f"csat: internal error: {type(exc).__name__}: {first_line(exc)} (set CSAT_DEBUG=1 for a traceback)",
+              file=sys.stderr)
         return 2
 
 

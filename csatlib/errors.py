@@ -5,7 +5,27 @@ Only :mod:`csatlib.cli` turns these into a stderr line and an exit code; library
 """
 from __future__ import annotations
 
-__all__ = ["CsatError", "SpecError", "InputError", "ValidationBlocked", "NotebookFailed"]
+from pathlib import Path
+
+__all__ = ["CsatError", "SpecError", "InputError", "ValidationBlocked", "NotebookFailed", "LockTimeout",
+           "first_line"]
+
+
+def first_line(exc: BaseException | str, limit: int = 300) -> str:
+    """The first non-empty line of an exception's message (or its type name), at most ``limit`` characters.
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad value\\nmore detail"))
+    'bad value'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
+    text = exc if isinstance(exc, str) else str(exc)
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return type(exc).__name__ if isinstance(exc, BaseException) else ""
 
 
 class CsatError(Exception):
@@ -21,9 +41,21 @@ class SpecError(CsatError):
 
 
 class InputError(CsatError):
-    """A data file is missing, unreadable, or lacks a column the spec names."""
+    """An input (data file, folder, results file, notebook) is missing, unreadable or unusable.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file or folder at fault; the message starts with it.
+    problem : str
+        What is wrong with it, in one line.
+    """
 
     exit_code = 2
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{path}: {problem}")
 
 
 class ValidationBlocked(CsatError):
@@ -44,3 +76,9 @@ class NotebookFailed(CsatError):
     def __init__(self, message: str, notebook: str | None = None):
         super().__init__(message)
         self.notebook = notebook
+
+
+class LockTimeout(CsatError):
+    """Another run held the wave's lock for longer than the caller was willing to wait."""
+
+    exit_code = 2

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["SAMPLE_SPEC", "generate_wave", "write_sample", "SAMPLE_WAVES"]
+__all__ = ["SAMPLE_SPEC", "generate_wave", "write_sample", "sample_files", "SAMPLE_WAVES"]
 
 SAMPLE_SPEC = """\
 # Retail CSAT questionnaire: the DESIGN.md example spec (see data/README.md for every column).
@@ -42,6 +42,7 @@ duration: duration_s
 quality: {min_duration_s: 60, max_straightline_share: 0.05, min_base: 30}
 """
 
+_SAMPLE_VERSION = 1  # bump when the generator changes, so cached samples are rebuilt
 SAMPLE_WAVES = {"2026Q2": dict(seed=20260601, n=3000, shift=0.0),
                 "2026Q3": dict(seed=20260901, n=3200, shift=0.12)}
 
@@ -193,6 +194,28 @@ def write_sample(folder: str | Path) -> list[Path]:
         generate_wave(wave, **kw).to_csv(path, index=False, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def sample_files() -> tuple[Path, dict[str, Path]]:
+    """The sample spec and wave files: ``data/`` of a source checkout, else generated once into a
+    cache folder (an installed csatlib has no ``data/``). Returns ``(spec, {wave: path})``."""
+    import tempfile
+
+    checkout = Path(__file__).resolve().parent.parent / "data"
+    for folder in (checkout, Path(tempfile.gettempdir()) / f"csat-sample-{_SAMPLE_VERSION}"):
+        spec = folder / "retail-csat.yaml"
+        waves = {w: folder / f"retail_{w}.csv" for w in SAMPLE_WAVES}
+        if spec.exists() and all(p.exists() for p in waves.values()):
+            return spec, waves
+    staging = Path(tempfile.mkdtemp(prefix="csat-sample-"))
+    write_sample(staging)
+    try:
+        staging.replace(folder)  # atomic: a concurrent caller sees the whole folder or none
+    except OSError:  # another process published it first
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    return spec, waves
 
 
 if __name__ == "__main__":  # python -m csatlib.sample data/

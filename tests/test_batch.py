@@ -135,25 +135,34 @@ def test_safe_folder_names(label, expected):
     assert "/" not in safe_name(label) and safe_name(label) not in (".", "..", "")
 
 
-def test_previous_wave_per_segment_from_file_and_from_batch_folder(hotel, tmp_path):
-    from csatlib.batch import _previous_by_segment
-    from csatlib.metrics import kpis
-    from csatlib.results import Estimate, Results
+def test_previous_wave_per_segment_from_file_batch_folder_and_run_folder(hotel, tmp_path):
+    from csatlib.analysis.kpis import kpis
+    from csatlib.results import Estimate, Provenance, Results
+    from csatlib.run.previous import load_previous
     from csatlib.spec import load_spec
 
     spec = load_spec(hotel["spec"])
     earlier = make_hotel_wave(300, seed=21, wave="2026-夏")
     data = tmp_path / "summer.csv"
     earlier.to_csv(data, index=False)
-    by_file = _previous_by_segment(data, spec, "城市", tmp_path / "e", "by-城市")
-    assert set(by_file) == {"北京", "上海", "广州"}
-    assert all(p["wave"] == "2026-夏" for p in by_file.values())
+    by_file = load_previous(data, spec, tmp_path / "e", by="城市")
+    assert set(by_file.by_value) == {"北京", "上海", "广州"} and by_file.wave == "2026-夏"
     expected = {e.id: e.estimate for e in kpis(earlier[earlier["城市"] == "上海"], spec)}
-    got = {e["id"]: e["estimate"] for e in by_file["上海"]["estimates"]}
+    got = {e.id: e.estimate for e in by_file.for_segment("城市", "上海").estimates}
     assert got == pytest.approx(expected)
     # from an earlier batch folder: <wave>/by-<column>/<value>/results.json
     folder = tmp_path / "2026-夏" / "by-城市" / "上海"
     Results(spec.name, "2026-夏", None, True, {}, [Estimate("nps", 12.5, n=90)],
-            meta={"segment": {"城市": "上海"}}).write(folder / "results.json")
-    by_folder = _previous_by_segment(tmp_path / "2026-夏", spec, "城市", tmp_path / "e", "by-城市")
-    assert by_folder["上海"]["wave"] == "2026-夏" and by_folder["上海"]["estimates"][0]["estimate"] == 12.5
+            provenance=Provenance(segment={"城市": "上海"})).write(folder / "results.json")
+    by_folder = load_previous(tmp_path / "2026-夏", spec, by="城市")
+    seg = by_folder.for_segment("城市", "上海")
+    assert seg.wave == "2026-夏" and seg.estimates[0].estimate == 12.5
+    assert by_folder.for_segment("城市", "北京") is None
+    # regression: a whole-wave run folder (reports/<wave>/) feeds each segment from its segment estimates
+    run_folder = tmp_path / "run" / "2026-夏"
+    Results(spec.name, "2026-夏", None, True, {}, [Estimate("nps", 3.0, n=300),
+                                                  Estimate("nps", 7.5, n=80, segment={"城市": "北京"})]
+            ).write(run_folder / "results.json")
+    from_run = load_previous(run_folder, spec, by="城市")
+    beijing = from_run.for_segment("城市", "北京")
+    assert beijing is not None and beijing.estimates[0].estimate == 7.5 and beijing.estimates[0].segment is None

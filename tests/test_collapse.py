@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from csatlib.collapse import collapse, poisson_bootstrap_weights
-from csatlib.drivers import weighted_correlation
+from csatlib.stats.collapse import collapse, poisson_bootstrap_weights
+from csatlib.analysis.drivers import weighted_correlation
 
 
 def test_collapsed_moments_equal_row_level():

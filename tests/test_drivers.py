@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from csatlib.drivers import (MAX_EXACT_PREDICTORS, ipa_quadrants, key_drivers, relative_weights, shapley_r2,
-                             weighted_correlation)
+from csatlib.analysis.drivers import (MAX_EXACT_PREDICTORS, ipa_quadrants, key_drivers, relative_weights, shapley_r2, weighted_correlation)
 from csatlib.spec import parse_spec
 
 SWISS = pd.read_csv(Path(__file__).parent / "fixtures" / "swiss.csv", index_col=0)
@@ -128,7 +127,7 @@ def make_frame(n=800, seed=3):
     sat = np.clip(np.rint(1 + 0.9 * p[:, 0] + 0.4 * p[:, 1] - 0.3 * p[:, 2] + rng.normal(0, 1, n)), 1, 10)
     f = pd.DataFrame({"id": range(n), "w": rng.uniform(0.5, 2, n), "sat": sat, "p1": p[:, 0], "p2": p[:, 1],
                       "p3": p[:, 2], "e1": e[:, 0], "e2": e[:, 1]})
-    from csatlib.load import add_derived_columns
+    from csatlib.ingest.load import add_derived_columns
 
     return add_derived_columns(f, parse_spec(SPEC))
 

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from csatlib.errors import InputError
-from csatlib.load import SPEEDER, STRAIGHTLINE, gap_column, read_wave
+from csatlib.frame import SPEEDER, STRAIGHTLINE, gap_column
+from csatlib.ingest.load import read_wave
 from csatlib.spec import load_spec, parse_spec
 
 from .conftest import HOTEL_SPEC, SAMPLE_SPEC, make_hotel_wave

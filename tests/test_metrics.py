@@ -9,8 +9,11 @@ import yaml
 from scipy import stats as st
 from statsmodels.stats.multitest import multipletests
 
-from csatlib.compare import collect_trend, compare_waves, describe_change, wave_sort_key
-from csatlib.metrics import kpis, segment_kpis
+from csatlib.run.previous import collect_trend
+from csatlib.analysis.change import compare_waves
+from csatlib.report.wording import describe_change
+from csatlib.results import wave_sort_key
+from csatlib.analysis.kpis import kpis, segment_kpis
 from csatlib.results import Estimate, Results, load_results
 from csatlib.spec import parse_spec
 

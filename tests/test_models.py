@@ -12,10 +12,10 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from csatlib.gap import gap_analysis
-from csatlib.load import add_derived_columns
-from csatlib.loyalty import loyalty_models
-from csatlib.models import design, fit_linear, fit_logit, fit_ordered_logit, lr_test
+from csatlib.analysis.gap import gap_analysis
+from csatlib.ingest.load import add_derived_columns
+from csatlib.analysis.loyalty import loyalty_models
+from csatlib.stats.models import design, fit_linear, fit_logit, fit_ordered_logit, lr_test
 from csatlib.spec import parse_spec
 
 warnings.filterwarnings("ignore", module="statsmodels")
@@ -168,7 +168,7 @@ def test_nonlinearity_detects_a_jump_and_not_a_line():
 
 
 def test_sample_wave_jump_is_found():
-    from csatlib.load import read_wave
+    from csatlib.ingest.load import read_wave
     from csatlib.spec import load_spec
 
     from .conftest import DATA, SAMPLE_SPEC

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from csatlib.privacy import redact_series, redact_text
+from csatlib.ingest.privacy import redact_series, redact_text
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -11,8 +11,9 @@ import warnings
 
 import pytest
 
-from csatlib.charts import cjk_font_path, kpi_interval_chart, to_png, use_report_style
-from csatlib.report import embed_cjk_font, publish, staging_dir
+from csatlib.report.charts import cjk_font_path, kpi_interval_chart, to_png, use_report_style
+from csatlib.report.html import embed_cjk_font
+from csatlib.run.publish import publish, staging_dir
 
 from .conftest import CSAT, DATA, ROOT, SAMPLE_SPEC
 from .test_cli import external_refs

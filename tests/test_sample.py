@@ -5,7 +5,7 @@ import io
 
 import pandas as pd
 
-from csatlib.load import read_wave
+from csatlib.ingest.load import read_wave
 from csatlib.sample import SAMPLE_SPEC, SAMPLE_WAVES, generate_wave
 from csatlib.spec import load_spec
 

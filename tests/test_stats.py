@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from csatlib.stats import (MeanEstimate, holm, kish_n_eff, newcombe_interval, nps_scores, t_interval,
-                           two_proportion_z_test, weighted_mean, welch_test, wilson_interval, z_test)
+from csatlib.stats.estimators import (MeanEstimate, holm, kish_n_eff, newcombe_interval, nps_scores, t_interval, two_proportion_z_test, weighted_mean, welch_test, wilson_interval, z_test)
 
 
 @pytest.mark.parametrize("x, n, lo, hi", [

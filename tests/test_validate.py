@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from csatlib.expectations import build_suite, ensure_suite, read_suite, suite_path, write_suite
-from csatlib.load import read_wave
+from csatlib.validation.suite import build_suite, ensure_suite, read_suite, suite_path, write_suite
+from csatlib.ingest.load import read_wave
 from csatlib.spec import parse_spec
-from csatlib.validate import REASONS_COLUMN, validate_wave, write_validation
+from csatlib.validation.check import REASONS_COLUMN, validate_wave, write_validation
 
 SPEC = """
 name: v-test

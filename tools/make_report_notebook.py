@@ -1,21 +1,24 @@
-# Regenerates notebooks/report.ipynb (run from the repository root): the notebook stays thin and reviewable.
+# Regenerates csatlib/report/report.ipynb and notebooks/explore.ipynb (run from the repository root): the notebook stays thin and reviewable.
 import nbformat as nbf
 nb = nbf.v4.new_notebook()
 md = nbf.v4.new_markdown_cell
 code = nbf.v4.new_code_cell
 cells = [
  code('''results_dir: str = ""  # folder of a csat run holding results.json; empty = analyse data below
-data: str = "../data/retail_2026Q3.csv"  # survey file, used when results_dir is ""
-spec: str = "../data/retail-csat.yaml"  # survey spec (YAML)
+data: str = ""  # survey file, used when results_dir is ""; empty = the shipped sample wave 2026Q3
+spec: str = ""  # survey spec (YAML); empty = the sample's spec
 wave: str = "2026Q3"  # wave label of `data`
-previous: str = "../data/retail_2026Q2.csv"  # earlier wave file or reports/WAVE folder; empty for none''',
+previous: str = ""  # earlier wave file or reports/WAVE folder; empty = none (the sample's 2026Q2 with the sample)''',
       metadata={"tags": ["parameters"]}),
  code('''# Thin view: every number comes from csatlib (results.json when run by `csat run`).
 from IPython.display import display
 
 import csatlib
-from csatlib import charts, views
+from csatlib.report import charts, views
 
+if not results_dir and not data:
+    spec, waves = csatlib.sample_files()
+    data, previous = waves[wave], waves["2026Q2"] if wave != "2026Q2" else ""
 results = (csatlib.load_results(results_dir) if results_dir
            else csatlib.analyse_file(data, spec, wave, previous or None))
 charts.use_report_style()
@@ -35,7 +38,7 @@ else:
     display(views.Fragment("<p>Only one wave of this survey has been reported so far; the trend starts "
                            "with the next wave.</p>"))'''),
  md("## Segments"),
- code('''columns = results.meta.get("spec", {}).get("segments") or []
+ code('''columns = results.provenance.spec.get("segments") or []
 if not columns:
     display(views.Fragment("<p>The spec defines no segments, so no breakdown is shown.</p>"))
 for column in columns:
@@ -62,7 +65,7 @@ rows = views.driver_rows(results)
 if rows:
     charts.show(charts.driver_chart(rows, "What drives overall satisfaction"))
     charts.show(charts.ipa_chart(rows, "Importance-performance map", "mean perception"))
-if results.models.get("drivers_gap"):
+if results.drivers_gap is not None:
     display(views.heading("Drivers among the expectation gaps", 3))
     display(views.drivers_section(results, "drivers_gap"))'''),
  md("## Verbatim comments"),
@@ -76,7 +79,7 @@ nb.cells = cells
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nb.metadata["language_info"] = {"name": "python"}
 nb.metadata["title"] = "CSAT report"
-nbf.write(nb, "notebooks/report.ipynb")
+nbf.write(nb, "csatlib/report/report.ipynb")
 
 # notebooks/explore.ipynb: how a researcher calls each analysis interactively
 ex = nbf.v4.new_notebook()

@@ -8,32 +8,14 @@ report never calls a difference a rise or fall without saying whether the test s
 """
 from __future__ import annotations
 
-import json
 import math
-import re
-from pathlib import Path
 from typing import Any
 
-from .metrics import ALPHA, kpi_test
-from .results import Estimate
-from .stats import MeanEstimate, holm
+from .kpis import ALPHA, kpi_test
+from ..results import Estimate, kpi_kind
+from ..stats.estimators import MeanEstimate, holm
 
-__all__ = ["compare_waves", "describe_change", "format_p", "collect_trend", "wave_sort_key", "KPI_LABELS",
-           "kpi_kind", "format_estimate"]
-
-KPI_LABELS = {"satisfaction.score": "Satisfaction score", "satisfaction.index": "Satisfaction index",
-              "satisfaction.rate": "Satisfaction rate", "nps": "NPS"}
-
-
-def kpi_kind(id: str) -> str:
-    """``rate``, ``nps``, ``index`` or ``mean`` for a headline estimate id."""
-    if id.endswith(".rate") or id.endswith(".unmet"):
-        return "rate"
-    if id == "nps":
-        return "nps"
-    if id.endswith(".index"):
-        return "index"
-    return "mean"
+__all__ = ["compare_waves"]
 
 
 def _as_mean(e: Estimate) -> MeanEstimate:
@@ -90,90 +72,3 @@ def compare_waves(current: list[Estimate], previous: list[Estimate]) -> list[Est
     return changes
 
 
-def format_p(p: float | None) -> str:
-    """``p = 0.012`` / ``p < 0.001``."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "p not available"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def format_estimate(id: str, value: float | None) -> str:
-    """A KPI value as the report prints it: rates in %, NPS and index with one decimal."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    kind = kpi_kind(id)
-    if kind == "rate":
-        return f"{100 * value:.1f}%"
-    if kind in ("nps", "index"):
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def describe_change(label: str, current: Estimate, change: Estimate | None, previous_wave: str | None = None) -> str:
-    """The sentence the report prints about a KPI and its change since the previous wave.
-
-    Only a change whose (Holm-adjusted) test is significant is called a rise or a fall.
-
-    Examples
-    --------
-    >>> cur = Estimate("nps", 31.0)
-    >>> describe_change("NPS", cur, Estimate("change.nps", 4.2, p=0.004, p_adjusted=0.012, significant=True))
-    'NPS rose 4.2 points to 31.0, a significant change (p = 0.012, Holm-adjusted).'
-    >>> describe_change("NPS", cur, Estimate("change.nps", 4.2, p=0.31, p_adjusted=0.31, significant=False))
-    'NPS is 31.0, 4.2 points above the previous wave: a change within sampling noise (p = 0.310, Holm-adjusted).'
-    """
-    kind = kpi_kind(current.id)
-    now = format_estimate(current.id, current.estimate)
-    if change is None or change.estimate is None:
-        return f"{label} is {now}; there is no earlier wave to compare with."
-    scale = 100.0 if kind == "rate" else 1.0
-    unit = "percentage points" if kind == "rate" else "points"
-    d = change.estimate * scale
-    decimals = 2 if kind == "mean" else 1
-    size = f"{abs(d):.{decimals}f} {unit}"
-    since = f"wave {previous_wave}" if previous_wave else "the previous wave"
-    adjusted = change.p_adjusted is not None
-    p_text = format_p(change.p_adjusted if adjusted else change.p) + (", Holm-adjusted" if adjusted else "")
-    if change.significant:
-        verb = "rose" if d > 0 else "fell"
-        return f"{label} {verb} {size} to {now}, a significant change ({p_text})."
-    if round(d, decimals) == 0:
-        return f"{label} is {now}, the same as {since} ({p_text})."
-    where = "above" if d > 0 else "below"
-    return f"{label} is {now}, {size} {where} {since}: a change within sampling noise ({p_text})."
-
-
-_NUM = re.compile(r"(\d+)")
-
-
-def wave_sort_key(label: str):
-    """Natural order of wave labels: 2026Q2 < 2026Q10, 2025-12 < 2026-01."""
-    return [int(p) if p.isdigit() else p.lower() for p in _NUM.split(str(label))]
-
-
-def collect_trend(out_dir: str | Path | None, survey: str, current: dict[str, Any] | None = None,
-                  ids: tuple[str, ...] = ("satisfaction.score", "satisfaction.index", "satisfaction.rate",
-                                          "nps")) -> list[dict[str, Any]]:
-    """Headline KPIs of every wave of ``survey`` found in ``out_dir/*/results.json``, oldest first.
-
-    ``current`` (``{"wave": ..., "estimates": [...]}``) replaces a stored wave of the same label.
-    Unreadable or foreign results files are skipped: the trend is a view, never a blocker.
-    """
-    waves: dict[str, list[dict]] = {}
-    for path in sorted(Path(out_dir).glob("*/results.json")) if out_dir else []:
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if doc.get("survey") == survey and isinstance(doc.get("estimates"), list):
-            waves[str(doc.get("wave"))] = doc["estimates"]
-    if current is not None:
-        waves[str(current["wave"])] = [e.to_dict() if isinstance(e, Estimate) else e for e in current["estimates"]]
-    trend = []
-    for wave in sorted(waves, key=wave_sort_key):
-        row: dict[str, Any] = {"wave": wave}
-        for e in waves[wave]:
-            if e.get("segment") is None and e.get("id") in ids:
-                row[e["id"]] = {k: e.get(k) for k in ("estimate", "ci_low", "ci_high", "n")}
-        trend.append(row)
-    return trend

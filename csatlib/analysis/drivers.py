@@ -21,16 +21,14 @@ performance (mean perception or mean gap), with quadrant lines at the means (Mar
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .collapse import collapse, poisson_bootstrap_weights
-from .load import gap_column, row_weights
-from .results import Estimate
-from .spec import Spec
+from ..stats.collapse import collapse, poisson_bootstrap_weights
+from ..frame import gap_column, row_weights
+from ..results import DriverAnalysis
+from ..spec import Spec
 
 __all__ = ["weighted_correlation", "r2_all_subsets", "shapley_r2", "relative_weights", "ipa_quadrants",
            "DriverAnalysis", "key_drivers", "QUADRANTS", "MAX_EXACT_PREDICTORS"]
@@ -112,44 +110,6 @@ def ipa_quadrants(importance, performance) -> list[str]:
     hi_imp = imp >= imp.mean()
     hi_perf = perf >= perf.mean()
     return [QUADRANTS[(bool(i), bool(q))] for i, q in zip(hi_imp, hi_perf)]
-
-
-@dataclass
-class DriverAnalysis:
-    """Relative importance of each dimension for overall satisfaction.
-
-    ``table`` has one row per dimension: ``lmg`` and ``rw`` (raw, sum to R²), their shares of R²
-    with bootstrap intervals, the standardised coefficient and its sign, ``performance`` and the
-    IPA ``quadrant``.
-    """
-
-    predictors: str
-    table: pd.DataFrame
-    r2: float
-    n: int
-    n_eff: float
-    method: str
-    bootstrap: int
-    notes: list[str] = field(default_factory=list)
-
-    def top(self, k: int = 3) -> pd.DataFrame:
-        return self.table.sort_values("lmg_share", ascending=False).head(k)
-
-    def estimates(self) -> list[Estimate]:
-        """``driver.<dimension>`` estimates (LMG share of R², 0-1) for results.json."""
-        return [Estimate(f"driver.{r.dimension}", float(r.lmg_share), float(r.lmg_share_ci_low),
-                         float(r.lmg_share_ci_high), self.n, self.n_eff, method=self.method)
-                for r in self.table.itertuples()]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"predictors": self.predictors, "r2": self.r2, "n": self.n, "n_eff": self.n_eff,
-                "method": self.method, "bootstrap_replicates": self.bootstrap, "notes": list(self.notes),
-                "dimensions": self.table.to_dict(orient="records")}
-
-    def __repr__(self) -> str:
-        cols = ["dimension", "lmg_share", "rw_share", "sign", "quadrant"]
-        return (f"DriverAnalysis(predictors={self.predictors!r}, R²={self.r2:.3f}, n={self.n})\n"
-                + self.table[cols].to_string(index=False))
 
 
 def _vif(rxx: np.ndarray) -> np.ndarray:

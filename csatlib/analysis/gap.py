@@ -21,55 +21,22 @@ Across dimensions:
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from .load import gap_column, row_weights
-from .models import LinearFit, fit_linear
-from .results import Estimate
-from .spec import Spec
-from .stats import holm, t_interval, weighted_mean, wilson_interval
+from ..frame import gap_column, row_weights
+from ..stats.models import LinearFit, fit_linear
+from ..results import GapAnalysis, ModelSummary
+from ..spec import Spec
+from ..stats.estimators import ALPHA, holm, t_interval, weighted_mean, wilson_interval
 
-__all__ = ["GapAnalysis", "gap_analysis", "MEDIATION_MAX_ROWS", "MEDIATION_REPLICATES"]
+__all__ = ["gap_analysis", "MEDIATION_MAX_ROWS", "MEDIATION_REPLICATES"]
 
 MEDIATION_MAX_ROWS = 20_000
 MEDIATION_REPLICATES = 200
-ALPHA = 0.05
-
-
-@dataclass
-class GapAnalysis:
-    """Per-dimension gap statistics, the disconfirmation regression and the mediation."""
-
-    table: pd.DataFrame
-    disconfirmation: LinearFit | None
-    mediation: dict[str, Any] | None
-    weighted: bool
-    notes: list[str] = field(default_factory=list)
-
-    def estimates(self) -> list[Estimate]:
-        """``gap.<dim>`` and ``gap.<dim>.unmet`` for results.json."""
-        out = []
-        for r in self.table.itertuples():
-            out.append(Estimate(f"gap.{r.dimension}", r.mean_gap, r.ci_low, r.ci_high, r.n, r.n_eff, p=r.p_t,
-                                se=r.se, p_adjusted=r.p_t_holm, significant=bool(r.p_t_holm < ALPHA),
-                                method="mean of perception − expectation, t interval; paired t test, Holm"))
-            out.append(Estimate(f"gap.{r.dimension}.unmet", r.unmet_share, r.unmet_ci_low, r.unmet_ci_high, r.n,
-                                r.n_eff, method="share with gap < 0, Wilson interval on n_eff"))
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"dimensions": self.table.to_dict(orient="records"),
-                "disconfirmation": self.disconfirmation.to_dict() if self.disconfirmation else None,
-                "mediation": self.mediation, "weighted": self.weighted, "notes": list(self.notes)}
-
-    def __repr__(self) -> str:
-        cols = ["dimension", "mean_gap", "ci_low", "ci_high", "p_t_holm", "unmet_share"]
-        return "GapAnalysis\n" + self.table[cols].round(4).to_string(index=False)
 
 
 def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
@@ -116,7 +83,8 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
                      "scipy); the t test and all estimates are weighted.")
     disconfirmation = _disconfirmation(frame, spec, dims, w_all)
     mediation = _mediation(frame, spec, dims, w_all, seed, mediation_replicates, mediation_max_rows)
-    return GapAnalysis(table, disconfirmation, mediation, spec.weight is not None, notes)
+    return GapAnalysis(table, ModelSummary.from_dict(disconfirmation.to_dict()) if disconfirmation else None,
+                       mediation, spec.weight is not None, notes)
 
 
 def _mean(values: pd.Series, w: np.ndarray) -> float:

@@ -16,16 +16,13 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .load import row_weights
-from .results import Estimate
-from .spec import Item, Spec
-from .stats import (MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test,
-                    weighted_mean, welch_test, wilson_interval, z_interval, z_test)
+from ..frame import MISSING_SEGMENT, row_weights
+from ..results import Estimate
+from ..spec import Item, Spec
+from ..stats.estimators import (ALPHA, MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test, weighted_mean, welch_test, wilson_interval, z_interval, z_test)
 
-__all__ = ["kpis", "segment_kpis", "kpi_inputs", "KpiInput", "MISSING_SEGMENT", "ALPHA", "kpi_test"]
+__all__ = ["kpis", "segment_kpis", "kpi_inputs", "KpiInput", "ALPHA", "kpi_test"]
 
-MISSING_SEGMENT = "(missing)"
-ALPHA = 0.05
 
 
 @dataclass(frozen=True)

@@ -16,64 +16,25 @@ where a model treats them as frequency weights its base stays the number of resp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .load import row_weights
-from .models import ModelFit, design, fit_linear, fit_logit, fit_ordered_logit, lr_test
-from .spec import Spec
-from .stats import weighted_mean, wilson_interval, z_interval
+from ..frame import row_weights
+from ..stats.models import design, fit_linear, fit_logit, fit_ordered_logit, lr_test
+from ..results import LoyaltyCurve, LoyaltyModel, ModelSummary
+from ..spec import Spec
+from ..stats.estimators import ALPHA, weighted_mean, wilson_interval, z_interval
 
-__all__ = ["LoyaltyCurve", "LoyaltyModel", "loyalty_models", "loyalty_curve", "MIN_POINT_BASE", "PROMOTER"]
+__all__ = ["loyalty_models", "loyalty_curve", "MIN_POINT_BASE", "PROMOTER"]
 
 MIN_POINT_BASE = 10
 PROMOTER = "promoter"
-ALPHA = 0.05
 
 
-@dataclass
-class LoyaltyCurve:
-    """Predicted loyalty at each satisfaction point, with its 95% band and the steepest step."""
-
-    points: pd.DataFrame  # satisfaction, estimate, ci_low, ci_high, n
-    steepest_from: float | None
-    steepest_to: float | None
-    steepest_rise: float | None
-    typical_rise: float | None
-    left_out: list[float] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"points": self.points.to_dict(orient="records"), "steepest_from": self.steepest_from,
-                "steepest_to": self.steepest_to, "steepest_rise": self.steepest_rise,
-                "typical_rise": self.typical_rise, "left_out": self.left_out}
-
-
-@dataclass
-class LoyaltyModel:
-    """All models of one loyalty outcome."""
-
-    outcome: str
-    label: str
-    kind: str  # "ordinal" or "binary"
-    n: int
-    linear: ModelFit
-    logit: ModelFit | None
-    nonlinearity: dict[str, Any]
-    curve: LoyaltyCurve
-    sentence: str
-    notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "label": self.label, "kind": self.kind, "n": self.n,
-                "ols_hc3": self.linear.to_dict(), "logit": self.logit.to_dict() if self.logit else None,
-                "nonlinearity": self.nonlinearity, "curve": self.curve.to_dict(), "sentence": self.sentence,
-                "notes": list(self.notes)}
-
-    def __repr__(self) -> str:
-        return f"LoyaltyModel({self.outcome!r}, n={self.n}): {self.sentence}"
+def _summary(fit) -> ModelSummary:
+    return ModelSummary.from_dict(fit.to_dict())
 
 
 def _fmt(v: float) -> str:
@@ -168,8 +129,9 @@ def _one(outcome: str, label: str, s: np.ndarray, y: np.ndarray, w: np.ndarray, 
         notes.append(f"Satisfaction points with fewer than {MIN_POINT_BASE} answers are left out of the curve "
                      f"and the shape test: {', '.join(_fmt(v) for v in curve.left_out)}.")
     slope = float(linear.params.iloc[1])
-    return LoyaltyModel(outcome, label, "binary" if binary else "ordinal", int(len(y)), linear, logit, test,
-                        curve, _sentence(label, curve, test, binary, slope), notes)
+    return LoyaltyModel(outcome, label, "binary" if binary else "ordinal", int(len(y)), _summary(linear),
+                        _summary(logit) if logit is not None else None, test, curve,
+                        _sentence(label, curve, test, binary, slope), notes)
 
 
 def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:

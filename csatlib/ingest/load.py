@@ -17,26 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 from .privacy import redact_series
-from .spec import Spec
+from ..frame import DERIVED_PREFIX, SPEEDER, STRAIGHTLINE, gap_column, numeric_view
+from ..spec import Spec
 
-__all__ = ["Wave", "read_wave", "read_table", "numeric_view", "row_weights", "gap_column", "STRAIGHTLINE",
-           "SPEEDER",
-           "DERIVED_PREFIX", "FORMATS"]
+__all__ = ["Wave", "read_wave", "read_table", "add_derived_columns", "FORMATS"]
 
-DERIVED_PREFIX = "_csat_"
-STRAIGHTLINE = "_csat_straightliner"
-SPEEDER = "_csat_speeder"
 MIN_STRAIGHTLINE_ITEMS = 3
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet"}
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK/GB2312
-
-
-def gap_column(dimension: str) -> str:
-    """Name of the derived gap column (perception − expectation) of a dimension."""
-    return f"{DERIVED_PREFIX}gap_{dimension}"
 
 
 @dataclass
@@ -104,15 +95,15 @@ def read_table(path: str | Path, spec: Spec) -> tuple[pd.DataFrame, str, str | N
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(path, "no such file")
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected a data file")
+        raise InputError(path, "is a folder, expected a data file")
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InputError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+        raise InputError(path, f"unsupported file type {path.suffix or '(none)'!r}; "
                          f"use one of {', '.join(sorted(set(FORMATS.values())))}")
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty")
+        raise InputError(path, "file is empty")
     text_cols = _text_columns(spec)
     encoding = None
     labels: dict = {}
@@ -131,13 +122,13 @@ def read_table(path: str | Path, spec: Spec) -> tuple[pd.DataFrame, str, str | N
     except InputError:
         raise
     except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: file has no header row or data") from None
+        raise InputError(path, "file has no header row or data") from None
     except Exception as exc:  # readers raise many types on corrupt input (ParserError, BadZipFile, ...)
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read as {fmt}: {detail[:200]}") from None
+        raise InputError(path, f"cannot read as {fmt}: {detail[:200]}") from None
     dupes = frame.columns[frame.columns.duplicated()].tolist()
     if dupes:
-        raise InputError(f"{path}: duplicate column names {dupes}")
+        raise InputError(path, f"duplicate column names {dupes}")
     frame.columns = [str(c) for c in frame.columns]
     return frame, fmt, encoding, labels
 
@@ -153,17 +144,17 @@ def _read_csv(path: Path, text_cols: list[str]) -> tuple[pd.DataFrame, str]:
             first = head.decode(enc, errors="strict" if len(head) < (1 << 16) else "ignore").splitlines()
             names = next(csv.reader(io.StringIO(first[0]), delimiter=sep), []) if first else []
             if not any(n.strip() for n in names):
-                raise InputError(f"{path}: file has no header row or data")
+                raise InputError(path, "file has no header row or data")
             dupes = sorted({c for c in names if names.count(c) > 1})
             if dupes:
-                raise InputError(f"{path}: duplicate column names {dupes}")
+                raise InputError(path, f"duplicate column names {dupes}")
             dtype = {c: str for c in text_cols if c in names}
             frame = pd.read_csv(path, sep=sep, encoding=enc, dtype=dtype, keep_default_na=True,
                                 skipinitialspace=False)
             return frame, ("utf-8" if enc == "utf-8-sig" else enc)
         except UnicodeDecodeError as exc:
             last_error = exc
-    raise InputError(f"{path}: text is neither UTF-8 nor GB18030/GBK ({last_error})")
+    raise InputError(path, f"text is neither UTF-8 nor GB18030/GBK ({last_error})")
 
 
 def _read_sav(path: Path, spec: Spec) -> tuple[pd.DataFrame, dict]:
@@ -220,29 +211,16 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
         roles = spec.roles()
         what = ", ".join(f"{c!r} ({roles[c]})" for c in missing)
         where = f" named by {Path(spec.source).name}" if spec.source else ""
-        raise InputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {what}{where}")
+        raise InputError(path, f"missing column{'s' if len(missing) > 1 else ''} {what}{where}")
     clash = [c for c in frame.columns if c.startswith(DERIVED_PREFIX)]
     if clash:
-        raise InputError(f"{path}: column {clash[0]!r} uses the reserved prefix {DERIVED_PREFIX!r}")
+        raise InputError(path, f"column {clash[0]!r} uses the reserved prefix {DERIVED_PREFIX!r}")
     for col in spec.text:
         frame[col] = redact_series(frame[col])
     frame = frame.reset_index(drop=True)
     frame = add_derived_columns(frame, spec)
     return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=fmt,
                 encoding=encoding, value_labels=labels, pii_dropped=pii)
-
-
-def row_weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
-    """Each row's design weight (NaN where not a number), or 1 for every row without a weight."""
-    if spec.weight:
-        return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(dtype=float)
-    return np.ones(len(frame))
-
-
-def numeric_view(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The given columns as float64, non-numeric answers becoming NaN."""
-    return pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce").astype("float64")
-                         for c in columns}, index=frame.index)
 
 
 def add_derived_columns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:

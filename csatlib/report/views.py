@@ -11,8 +11,9 @@ import json
 import math
 from typing import Any, Iterable
 
-from .compare import KPI_LABELS, describe_change, format_estimate, format_p, kpi_kind
-from .results import Estimate, Results
+from .wording import KPI_LABELS, describe_change, format_estimate, format_p
+from ..results import kpi_kind
+from ..results import Estimate, Results
 
 __all__ = ["Fragment", "loyalty_section", "loyalty_curves", "gap_section", "gap_rows", "drivers_section", "skipped_section", "driver_rows", "heading", "title", "segment_chart_rows", "headline_table", "change_summary", "segment_table", "quality_section",
            "verbatims_section", "methods_section", "kpi_label", "STYLE"]
@@ -150,7 +151,7 @@ def segment_table(results: Results, column: str, ids: Iterable[str] = ("satisfac
             cells.append(f"<td>{_e(format_estimate(i, e.estimate))}{mark}<br>"
                          f"<span class='muted'>{_e(_interval(e))}</span></td>")
         rows.append(f"<tr><td>{_e(v)}</td><td>{base if base is not None else '–'}</td>{''.join(cells)}</tr>")
-    min_base = results.quality.get("thresholds", {}).get("min_base")
+    min_base = results.quality.thresholds.get("min_base")
     note = (f"<p class='note'>▲/▼: differs significantly from the rest of the sample (Holm-adjusted across "
             f"all segments and KPIs, p &lt; 0.05); unmarked differences are within sampling noise. "
             f"Segments with fewer than {_e(min_base)} respondents are suppressed.</p>")
@@ -166,13 +167,13 @@ def quality_section(results: Results, validation: dict[str, Any] | None = None) 
              f"analysed; <b>{r.get('quarantined', 0):,}</b> ({share:.1%}) were set aside in "
              f"<code>quarantine.csv</code> with their reasons. Every row is accounted for "
              f"({read:,} = {r.get('clean', 0):,} + {r.get('quarantined', 0):,}).</p>"]
-    reasons = results.quality.get("reasons") or []
+    reasons = results.quality.reasons
     if reasons:
         rows = "".join(f"<tr><td>{_e(x['reason'])}</td><td>{_e(x.get('column') or '')}</td><td>{x['rows']:,}</td></tr>"
                        for x in reasons)
         parts.append("<table><tr><th>reason</th><th>column</th><th>rows</th></tr>" + rows + "</table>")
-    failed = results.quality.get("failed_expectations") or []
-    checked = results.quality.get("expectations_checked")
+    failed = results.quality.failed_expectations
+    checked = results.quality.expectations_checked
     if failed:
         rows = "".join(f"<tr><td>{_e(f['type'])}</td><td>{_e(f.get('column') or 'table')}</td>"
                        f"<td>{_e(f['severity'])}</td><td>{_e(f.get('unexpected_count') if f.get('unexpected_count') is not None else '–')}</td></tr>"
@@ -182,7 +183,7 @@ def quality_section(results: Results, validation: dict[str, Any] | None = None) 
                      + rows + "</table>")
     else:
         parts.append(f"<p>All {checked} Great Expectations checks passed.</p>")
-    t = results.quality.get("thresholds", {})
+    t = results.quality.thresholds
     parts.append(f"<p class='note'>Row-level checks quarantine a row (values outside the scale, non-numeric or "
                  f"missing required answers, categories not allowed, missing or non-positive weights, speeders "
                  f"under {_e(t.get('min_duration_s'))} s, straight-liners). Table-level checks would block the "
@@ -212,11 +213,11 @@ def verbatims_section(results: Results) -> Fragment:
 
 def methods_section(results: Results) -> Fragment:
     """Methods appendix: formulas and tests, weighting, suppression, versions, spec, input hash."""
-    meta = results.meta
-    inp = meta.get("input", {})
-    t = results.quality.get("thresholds", {})
-    versions = ", ".join(f"{_e(k)} {_e(v)}" for k, v in meta.get("versions", {}).items())
-    spec_json = _e(json.dumps(meta.get("spec", {}), ensure_ascii=False, indent=2))
+    prov = results.provenance
+    inp = prov.input
+    t = results.quality.thresholds
+    versions = ", ".join(f"{_e(k)} {_e(v)}" for k, v in prov.versions.items())
+    spec_json = _e(json.dumps(prov.spec, ensure_ascii=False, indent=2))
     weighting = ("Estimates are weighted by the spec's weight column. Means and shares use design-based "
                  "(Taylor linearisation) standard errors for a weights-only design, as R's "
                  "<code>survey::svymean</code>: var = n/(n−1) Σ [w<sub>i</sub>(y<sub>i</sub> − ȳ)]² / (Σw)². "
@@ -260,7 +261,7 @@ def methods_section(results: Results) -> Fragment:
         f"<code>{_e(inp.get('sha256'))}</code>. PII columns dropped on load: "
         f"{_e(', '.join(inp.get('pii_dropped') or []) or 'none')}.</p>"
         f"<p><b>Software:</b> {versions}.</p>"
-        f"<details><summary><b>Survey spec</b> ({_e(meta.get('spec_file') or '')})</summary>"
+        f"<details><summary><b>Survey spec</b> ({_e(prov.spec_file or '')})</summary>"
         f"<pre>{spec_json}</pre></details>")
 
 
@@ -269,7 +270,7 @@ def title(results: Results) -> Fragment:
     r = results.rows
     prev = f" · compared with {_e(results.previous_wave)}" if results.previous_wave else ""
     weighted = "weighted" if results.weighted else "unweighted"
-    segment = results.meta.get("segment") or {}
+    segment = results.provenance.segment or {}
     where = "".join(f" — {_e(k)} = {_e(v)}" for k, v in segment.items())
     return _wrap(f"<h1>{_e(results.survey)} — wave {_e(results.wave)}{where}</h1>"
                  f"<p class='note'>{r.get('clean', 0):,} clean responses of {r.get('read', 0):,} read "
@@ -313,7 +314,7 @@ def drivers_section(results: Results, key: str = "drivers") -> Fragment:
     """Key drivers in plain words, the importance table and the IPA quadrants."""
     d = results.models.get(key)
     if not d:
-        reason = next((s for s in results.meta.get("skipped", []) if s.startswith("Key drivers")),
+        reason = next((s for s in [results.skipped.get("drivers")] if s),
                       "Key drivers were not computed.")
         return _wrap(f"<p class='muted'>{_e(reason)}</p>")
     dims = sorted(d["dimensions"], key=lambda r: -r["lmg_share"])
@@ -341,7 +342,7 @@ def drivers_section(results: Results, key: str = "drivers") -> Fragment:
 
 def skipped_section(results: Results) -> Fragment:
     """Analyses the spec leaves out, so a reviewer knows they were not forgotten."""
-    items = results.meta.get("skipped") or []
+    items = list(results.skipped.values())
     if not items:
         return Fragment("")
     return _wrap("<p class='note'><b>Not in this report:</b></p><ul class='note'>"
@@ -364,7 +365,7 @@ def loyalty_section(results: Results) -> Fragment:
     """Satisfaction → loyalty: the verdict in words, model tables and the non-linearity test."""
     models = results.models.get("loyalty") or []
     if not models:
-        reason = next((s for s in results.meta.get("skipped", []) if s.startswith("Satisfaction → loyalty")),
+        reason = next((s for s in [results.skipped.get("loyalty")] if s),
                       "No loyalty model was fitted.")
         return _wrap(f"<p class='muted'>{_e(reason)}</p>")
     parts = []
@@ -404,7 +405,7 @@ def gap_section(results: Results) -> Fragment:
     """Expectation gaps: which are not met (significance-aware), unmet shares, regression, mediation."""
     g = results.models.get("gap")
     if not g:
-        reason = next((s for s in results.meta.get("skipped", []) if s.startswith("Expectation gaps")),
+        reason = next((s for s in [results.skipped.get("gap")] if s),
                       "No gap analysis.")
         return _wrap(f"<p class='muted'>{_e(reason)}</p>")
     dims = g["dimensions"]

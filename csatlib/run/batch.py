@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import os
 import tempfile
 import time
@@ -29,12 +28,12 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .errors import InputError, ValidationBlocked
-from .output import atomic_write_bytes, atomic_write_text, safe_name
+from ..errors import InputError, ValidationBlocked
+from ..output import atomic_write_bytes, atomic_write_text, safe_name
 
 __all__ = ["run_batch", "BatchSummary", "render_segment", "SegmentOutcome"]
 
-MISSING_VALUE = "(missing)"
+HEADLINE_KPIS = ("satisfaction.score", "satisfaction.rate", "nps")
 
 
 @dataclass
@@ -61,13 +60,29 @@ class BatchSummary:
     def failed(self) -> list[SegmentOutcome]:
         return [s for s in self.segments if s.status == "failed"]
 
+    def counts(self) -> dict[str, int]:
+        return {k: sum(s.status == k for s in self.segments) for k in ("done", "skipped", "suppressed", "failed")}
+
+    def describe(self) -> str:
+        c = self.counts()
+        return (f"batch finished in {self.seconds:.1f} s: {c['done']} rendered, {c['skipped']} unchanged, "
+                f"{c['suppressed']} below min_base, {c['failed']} failed; index: {self.folder / 'index.html'}")
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`NotebookFailed` (exit 3) naming the failed segments, if any."""
+        if self.failed:
+            from ..errors import NotebookFailed
+
+            names = "; ".join(f"{s.value!r} ({s.detail})" for s in self.failed)
+            raise NotebookFailed(f"{len(self.failed)} segment(s) failed: {names}")
+
     def __repr__(self) -> str:
         counts = pd.Series([s.status for s in self.segments]).value_counts().to_dict()
         return f"BatchSummary(wave={self.wave!r}, by={self.column!r}, {counts}, {self.seconds:.1f} s)"
 
 
 def _fingerprint(input_sha: str, spec_fp: str, column: str, value: str) -> str:
-    from . import __version__
+    from .. import __version__
 
     return f"{input_sha}:{spec_fp}:{column}={value}:csatlib {__version__}"
 
@@ -79,7 +94,7 @@ def render_segment(task: dict[str, Any]) -> dict[str, Any]:
     (Python's module cache); everything the task needs travels inside ``task``. The segment's
     kernel starts while its rows are analysed.
     """
-    from .report import WarmKernel
+    from ..report.notebook import WarmKernel
 
     tmp = tempfile.TemporaryDirectory(prefix="csat-segment-")
     folder = Path(tmp.name)
@@ -94,29 +109,30 @@ def render_segment(task: dict[str, Any]) -> dict[str, Any]:
 
 def _render(task: dict[str, Any], folder: Path, kernel) -> dict[str, Any]:
     """Analyse the segment and render its report in ``folder`` (see :func:`render_segment`)."""
-    from .load import Wave
-    from .output import atomic_write_text
-    from .pipeline import PreviousWave, analyse
-    from .report import execute_notebook, notebook_to_html
-    from .results import Estimate
-    from .spec import parse_spec
-    from .validate import ValidationResult, write_validation
+    from ..output import atomic_write_text
+    from ..report.html import notebook_to_html
+    from ..report.notebook import execute_notebook
+    from ..results import Estimate, Provenance, QualitySummary
+    from ..spec import parse_spec
+    from ..validation.check import ValidationResult, write_validation
+    from .previous import PreviousWave
+    from .stages import analyse
 
     spec = parse_spec(task["spec"], source=task["spec_source"])
     clean = pd.read_parquet(io.BytesIO(task["clean"]))
     quarantine = pd.read_parquet(io.BytesIO(task["quarantine"]))
     seg_spec = replace(spec, segments=tuple(s for s in spec.segments if s != task["column"]))
-    wave = Wave(frame=clean, spec=seg_spec, path=Path(task["input_name"]), sha256=task["input_sha"],
-                file_format=task["input_format"], encoding=task["input_encoding"])
     validation = ValidationResult(wave=task["wave"], rows_read=len(clean) + len(quarantine), clean=clean,
                                   quarantine=quarantine, outcomes=[], blocking=[], suite_name=spec.name)
     previous = None
     if task.get("previous"):
         previous = PreviousWave(task["previous"]["wave"], [Estimate(**e) for e in task["previous"]["estimates"]],
                                 task["previous"]["source"])
-    results = analyse(wave, validation, task["wave"], previous, segment={task["column"]: task["value"]})
-    results.meta["batch_fingerprint"] = task["fingerprint"]
-    results.quality.update(task["quality"])
+    provenance = replace(Provenance.from_dict(task["provenance"]), batch_fingerprint=task["fingerprint"])
+    results = analyse(clean, seg_spec, wave=task["wave"],
+                      rows={"read": validation.rows_read, "clean": len(clean), "quarantined": len(quarantine)},
+                      provenance=provenance, quality=QualitySummary.from_dict(task["quality"]), previous=previous,
+                      segment={task["column"]: task["value"]})
     write_validation(validation, folder, extra={"segment": {task["column"]: task["value"]},
                                                 "note": "rows of this segment; the wave-level expectations "
                                                         "are in the batch folder's validation.json"})
@@ -126,9 +142,7 @@ def _render(task: dict[str, Any], folder: Path, kernel) -> dict[str, Any]:
     atomic_write_text(folder / "report.html", notebook_to_html(folder / "report.ipynb"))
     files = {name: (folder / name).read_bytes()
              for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "results.json")}
-    head = {e.id: e.estimate for e in results.estimates if e.segment is None
-            and e.id in ("satisfaction.score", "satisfaction.rate", "nps")}
-    return {"files": files, "headline": head}
+    return {"files": files, "headline": {k: e.estimate for k, e in results.headline(HEADLINE_KPIS).items()}}
 
 
 def _client(scheduler: str | None):
@@ -149,49 +163,19 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def _previous_by_segment(previous: str | Path | None, spec, column: str, expectations_dir, folder_name: str):
-    """Headline estimates of the earlier wave per segment value: from its raw file (validated the
-    same way) or from an earlier batch folder (``<wave>/by-<column>/<value>/results.json``)."""
-    if not previous:
-        return {}
-    from .load import read_wave
-    from .metrics import kpis
-    from .pipeline import validate_file, wave_label_of
-    from .results import load_results
-
-    path = Path(previous)
-    out: dict[str, dict] = {}
-    if path.is_dir():
-        base = path / folder_name if (path / folder_name).is_dir() else path
-        for res_path in base.glob("*/results.json"):
-            res = load_results(res_path)
-            value = (res.meta.get("segment") or {}).get(column)
-            if value is not None:
-                out[str(value)] = {"wave": res.wave, "source": str(res_path),
-                                   "estimates": [e.__dict__ for e in res.estimates if e.segment is None]}
-        return out
-    loaded = read_wave(path, spec)
-    label = wave_label_of(loaded)
-    _, result = validate_file(path, spec, label, expectations_dir, loaded=loaded)
-    if result.blocked:
-        raise ValidationBlocked(f"{path}: the previous wave failed validation: {'; '.join(result.blocking)}",
-                                result.blocking)
-    labels = _segment_labels(result.clean, column)
-    for value in labels.unique():
-        ests = kpis(result.clean[labels == value], spec)
-        out[str(value)] = {"wave": label, "source": str(path), "estimates": [e.__dict__ for e in ests]}
-    return out
-
-
-def _segment_labels(frame: pd.DataFrame, column: str) -> pd.Series:
-    col = frame[column]
-    return col.astype(object).where(col.notna(), MISSING_VALUE).astype(str)
+def _previous_task(previous, column: str, value: str) -> dict[str, Any] | None:
+    """The earlier wave's estimates for one segment, as plain data for a worker."""
+    seg = previous.for_segment(column, value) if previous is not None else None
+    if seg is None:
+        return None
+    return {"wave": seg.wave, "source": seg.source, "estimates": [e.__dict__ for e in seg.estimates]}
 
 
 def run_batch(data: str | Path, spec_path: str | Path, wave: str, column: str, out: str | Path = "reports",
               scheduler: str | None = None, previous: str | Path | None = None,
-              expectations_dir: str | Path = "expectations", force: bool = False,
-              notebook: str | Path | None = None, progress: Callable[[str], None] | None = None) -> BatchSummary:
+              suite_dir: str | Path | None = None, force: bool = False,
+              notebook: str | Path | None = None, progress: Callable[[str], None] | None = None,
+              wait: float = 600.0) -> BatchSummary:
     """Render one report per value of ``column`` on Dask; see the module docstring.
 
     Raises
@@ -201,39 +185,48 @@ def run_batch(data: str | Path, spec_path: str | Path, wave: str, column: str, o
     ValidationBlocked
         The wave failed a table-level expectation (validation files are still written).
     """
-    from .pipeline import validate_file
-    from .report import report_notebook
-    from .spec import load_spec
-    from .validate import REASONS_COLUMN, write_validation
+    from ..spec import load_spec
+    from .lock import wave_lock
+    from .wave import check_run_inputs, wave_folder
 
     progress = progress or (lambda m: None)
-    t0 = time.perf_counter()
     spec = load_spec(spec_path)
-    loaded, validation = validate_file(data, spec, wave, expectations_dir, progress)
+    notebook_path = check_run_inputs(data, wave, out, previous, notebook or True)
+    with wave_lock(Path(out), wave_folder(wave), timeout=wait, progress=progress):
+        return _batch_locked(data, spec, wave, column, Path(out), scheduler, previous, suite_dir, force,
+                             notebook_path, progress)
+
+
+def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, previous, suite_dir, force: bool,
+                  notebook: Path, progress) -> BatchSummary:
+    """The body of :func:`run_batch`, run while holding the wave's lock."""
+    from ..validation.check import REASONS_COLUMN, write_validation
+    from .previous import load_previous, segment_labels
+    from .stages import provenance_of, quality_summary, validate_file
+    from .wave import wave_folder
+
+    t0 = time.perf_counter()
+    loaded, validation = validate_file(data, spec, wave, suite_dir, progress)
     if column not in loaded.frame.columns:
-        raise InputError(f"{data}: --by column {column!r} is not in the file")
+        raise InputError(data, f"--by column {column!r} is not in the file")
     folder_name = f"by-{safe_name(column)}"
-    batch_dir = Path(out) / safe_name(wave) / folder_name
+    batch_dir = out / wave_folder(wave) / folder_name
     write_validation(validation, batch_dir)
     if validation.blocked:
         raise ValidationBlocked(f"{data}: validation blocked the batch: {'; '.join(validation.blocking)} "
                                 f"(see {batch_dir / 'validation.json'})", validation.blocking)
-    prev = _previous_by_segment(previous, spec, column, expectations_dir, folder_name)
-    nb_bytes = Path(notebook).read_bytes() if notebook else report_notebook().read_bytes()
-    clean_labels = _segment_labels(validation.clean, column)
-    quarantine_labels = _segment_labels(validation.quarantine, column) if len(validation.quarantine) else \
+    prev = load_previous(previous, spec, suite_dir, progress, by=column) if previous else None
+    nb_bytes = notebook.read_bytes()
+    clean_labels = segment_labels(validation.clean, column)
+    quarantine_labels = segment_labels(validation.quarantine, column) if len(validation.quarantine) else \
         pd.Series(dtype=str)
     values = list(pd.unique(pd.concat([clean_labels, quarantine_labels], ignore_index=True)))
     order = list(spec.categories.get(column, ()))
     values.sort(key=lambda v: (order.index(v) if v in order else len(order), v))
     outcomes: dict[str, SegmentOutcome] = {}
     tasks = []
-    quality = {"thresholds": {"min_base": spec.quality.min_base,
-                              "max_quarantine_share": spec.quality.max_quarantine_share,
-                              "max_straightline_share": spec.quality.max_straightline_share,
-                              "min_duration_s": spec.quality.min_duration_s},
-               "expectations_checked": len(validation.outcomes),
-               "failed_expectations": [o.to_dict() for o in validation.outcomes if not o.success]}
+    quality = quality_summary(validation, spec).to_dict()
+    provenance = provenance_of(loaded, validation, prev).to_dict()
     for value in values:
         rows = validation.clean[(clean_labels == value).to_numpy()]
         seg_folder = safe_name(value)
@@ -254,8 +247,7 @@ def run_batch(data: str | Path, spec_path: str | Path, wave: str, column: str, o
         tasks.append((value, seg_folder, len(rows), {
             "spec": dict(spec.raw), "spec_source": spec.source, "wave": wave, "column": column, "value": value,
             "clean": _parquet(rows), "quarantine": _parquet(q_rows), "notebook": nb_bytes,
-            "input_name": Path(data).name, "input_sha": loaded.sha256, "input_format": loaded.file_format,
-            "input_encoding": loaded.encoding, "fingerprint": fp, "previous": prev.get(value),
+            "provenance": provenance, "fingerprint": fp, "previous": _previous_task(prev, column, value),
             "quality": {**quality, "reasons": [{"reason": k, "column": None, "rows": int(v)}
                                                for k, v in q_reasons.items()]},
         }))
@@ -299,34 +291,36 @@ def _run_tasks(tasks, batch_dir: Path, scheduler: str | None, progress) -> dict[
 
 
 def _complete(target: Path, fingerprint: str) -> bool:
+    from ..results import load_results
+
     if not all((target / n).is_file() for n in ("report.html", "results.json")):
         return False
     try:
-        doc = json.loads((target / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return load_results(target).provenance.batch_fingerprint == fingerprint
+    except InputError:
         return False
-    return doc.get("meta", {}).get("batch_fingerprint") == fingerprint
 
 
 def _headline_of(target: Path) -> dict[str, Any]:
+    from ..errors import InputError as _Unreadable
+    from ..results import load_results
+
     try:
-        doc = json.loads((target / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return {k: e.estimate for k, e in load_results(target).headline(HEADLINE_KPIS).items()}
+    except _Unreadable:
         return {}
-    return {e["id"]: e["estimate"] for e in doc.get("estimates", []) if e.get("segment") is None
-            and e["id"] in ("satisfaction.score", "satisfaction.rate", "nps")}
 
 
 def _write_index(summary: BatchSummary, survey: str) -> Path:
-    from .compare import format_estimate
-    from .report import index_page
+    from ..report.wording import format_estimate
+    from ..report.index import index_page
 
     e = html.escape
     rows = []
     for s in summary.segments:
         h = s.headline
         cells = "".join(f"<td>{e(format_estimate(k, h.get(k)))}</td>"
-                        for k in ("satisfaction.score", "satisfaction.rate", "nps"))
+                        for k in HEADLINE_KPIS)
         if s.status in ("done", "skipped"):
             name = f"<a href='{e(s.folder)}/report.html'>{e(s.value)}</a>"
             status = "" if s.status == "done" else "<span class='muted'>unchanged</span>"

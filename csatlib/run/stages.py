@@ -9,28 +9,30 @@ from __future__ import annotations
 import platform
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-import numpy as np
 import pandas as pd
 
-from .compare import collect_trend, compare_waves
-from .drivers import key_drivers
-from .gap import gap_analysis
-from .loyalty import loyalty_models
-from .errors import InputError, ValidationBlocked
-from .expectations import build_suite, ensure_suite
-from .load import Wave, read_wave
-from .metrics import kpis, segment_kpis
-from .results import Estimate, Results, load_results
-from .spec import Spec, load_spec
-from .validate import ValidationResult, validate_wave
 
-__all__ = ["analyse", "analyse_file", "validate_file", "load_previous", "PreviousWave", "Timings",
-           "verbatim_sample", "stack_versions", "wave_label_of"]
+from .previous import PreviousWave, collect_trend, load_previous
+from ..analysis.change import compare_waves
+from ..analysis.verbatims import verbatim_sample
+from ..analysis.drivers import key_drivers
+from ..analysis.gap import gap_analysis
+from ..analysis.loyalty import loyalty_models
+from ..validation.suite import build_suite, ensure_suite
+from ..ingest.load import Wave, read_wave
+from ..analysis.kpis import kpis, segment_kpis
+from ..errors import ValidationBlocked
+from ..results import Provenance, QualitySummary, Results
+from ..spec import Spec, load_spec
+from ..validation.check import ValidationResult, validate_wave
+
+__all__ = ["analyse", "analyse_validated", "analyse_file", "validate_file", "Timings", "stack_versions",
+           "quality_summary", "provenance_of"]
 
 Progress = Callable[[str], None]
 
@@ -54,22 +56,14 @@ class Timings:
             self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - t0
 
 
-@dataclass
-class PreviousWave:
-    """The wave a run is compared with: its label and headline estimates."""
-
-    wave: str
-    estimates: list[Estimate]
-    source: str
-
-
-def validate_file(data: str | Path, spec: Spec, wave: str, expectations_dir: str | Path | None = "expectations",
+def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path | None | bool = None,
                   progress: Progress = _quiet, timings: Timings | None = None,
                   loaded: Wave | None = None) -> tuple[Wave, ValidationResult]:
     """Load and validate one wave file (``loaded``: the file already read, so it is not read twice).
 
-    ``expectations_dir=None`` validates with a suite built in memory (nothing written), which is
-    what a notebook session wants; otherwise the stored suite is used, created or rebuilt.
+    ``suite_dir``: the folder of stored suites; None = ``expectations/`` beside the spec (created
+    or rebuilt there when needed); False = a suite built in memory, nothing written (what a
+    notebook session wants).
     """
     timings = timings or Timings()
     with timings.stage("load"):
@@ -77,76 +71,18 @@ def validate_file(data: str | Path, spec: Spec, wave: str, expectations_dir: str
     progress(f"loaded {loaded.n_rows} rows from {Path(data).name}"
              + (f" (dropped PII columns: {', '.join(loaded.pii_dropped)})" if loaded.pii_dropped else ""))
     with timings.stage("validate"):
-        if expectations_dir is None:
+        if suite_dir is False:
             suite, suite_path = build_suite(spec), None
         else:
-            update = ensure_suite(spec, expectations_dir)
+            update = ensure_suite(spec, None if suite_dir is True else suite_dir)
             if update.action != "unchanged":
                 progress(update.describe())
-            suite, suite_path = update.suite, str(update.path)
+            suite, suite_path = update.suite, update.path.name
         result = validate_wave(loaded, wave, suite)
         result.suite_path = suite_path
     progress(f"validated: {result.rows_read} read, {result.rows_clean} clean, "
              f"{result.rows_quarantined} quarantined" + (" — BLOCKED" if result.blocked else ""))
     return loaded, result
-
-
-def load_previous(previous: str | Path, spec: Spec, expectations_dir: str | Path | None = "expectations",
-                  progress: Progress = _quiet) -> PreviousWave:
-    """An earlier wave, from an earlier run's folder/results.json or from its raw file.
-
-    A raw file is validated like the current wave; its wave label comes from the spec's wave
-    column (the most common label) or the file name.
-    """
-    path = Path(previous)
-    if path.is_dir() or path.suffix.lower() == ".json":
-        res = load_results(path)
-        if res.survey != spec.name:
-            raise InputError(f"{path}: results of survey {res.survey!r}, not {spec.name!r}")
-        progress(f"previous wave {res.wave} from {path}")
-        return PreviousWave(res.wave, [e for e in res.estimates if e.segment is None], str(path))
-    loaded = read_wave(path, spec)
-    frame_label = wave_label_of(loaded)
-    _, result = validate_file(path, spec, frame_label, expectations_dir, progress=_quiet, loaded=loaded)
-    if result.blocked:
-        raise ValidationBlocked(f"{path}: the previous wave failed validation: {'; '.join(result.blocking)}",
-                                result.blocking)
-    progress(f"previous wave {frame_label} from {path.name} ({result.rows_clean} clean rows)")
-    return PreviousWave(frame_label, kpis(result.clean, spec), str(path))
-
-
-def wave_label_of(loaded: Wave) -> str:
-    """The wave label of a loaded file: its most common wave-column value, else the file name."""
-    column = loaded.spec.wave
-    if column and loaded.frame[column].notna().any():
-        return str(loaded.frame[column].astype(str).mode().iloc[0])
-    return Path(loaded.path).stem
-
-
-def verbatim_sample(frame: pd.DataFrame, spec: Spec, per_segment: int = 5, seed: int = 0) -> list[dict[str, Any]]:
-    """A seeded sample of (already redacted) comments per value of the first segment column.
-
-    Returns one entry per group: ``{"column", "segment", "comments": n, "sample": [...]}``.
-    Escaping for HTML is the report's job; the texts here are as redacted by the loader.
-    """
-    if not spec.text:
-        return []
-    stacked = frame[list(spec.text)].astype("string").stack()
-    stacked = stacked[stacked.str.strip().str.len() > 0].astype(str)
-    if stacked.empty:
-        return []
-    rows = stacked.index.get_level_values(0)
-    seg_col = spec.segments[0] if spec.segments else None
-    groups = (frame.loc[rows, seg_col].astype(object).where(frame.loc[rows, seg_col].notna(), "(missing)")
-              .astype(str).to_numpy() if seg_col else np.full(len(stacked), "all respondents"))
-    out = []
-    rng = np.random.default_rng(seed)
-    for g in pd.unique(groups):
-        idx = np.flatnonzero(groups == g)
-        pick = np.sort(rng.choice(idx, size=min(per_segment, idx.size), replace=False))
-        out.append({"column": seg_col, "segment": g, "comments": int(idx.size),
-                    "sample": [str(stacked.iloc[i]) for i in pick]})
-    return out
 
 
 def stack_versions() -> dict[str, str]:
@@ -161,112 +97,132 @@ def stack_versions() -> dict[str, str]:
     return out
 
 
-def _skipped_by_spec(spec: Spec) -> list[str]:
-    """Analyses the spec leaves out, in the words the report uses to say so."""
-    out = []
+def _skipped_by_spec(spec: Spec) -> dict[str, str]:
+    """Analyses the spec leaves out, by analysis, in the words the report uses to say so."""
+    out = {}
     if spec.nps is None:
-        out.append("NPS: the spec has no nps item.")
+        out["nps"] = "NPS: the spec has no nps item."
     if not spec.loyalty:
-        out.append("Loyalty scores: the spec lists no loyalty items.")
+        out["loyalty_scores"] = "Loyalty scores: the spec lists no loyalty items."
     if not spec.segments:
-        out.append("Segments: the spec defines no segment columns.")
+        out["segments"] = "Segments: the spec defines no segment columns."
     if not spec.text:
-        out.append("Verbatim comments: the spec names no free-text column.")
+        out["verbatims"] = "Verbatim comments: the spec names no free-text column."
     if not spec.weight:
-        out.append("Weighting: the spec has no weight column, so every respondent counts once.")
+        out["weighting"] = "Weighting: the spec has no weight column, so every respondent counts once."
     return out
 
 
-def analyse(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
-            out_dir: str | Path | None = None, timings: Timings | None = None,
-            segment: dict[str, str] | None = None) -> Results:
-    """Every analysis of a validated wave, gathered into one :class:`Results`.
+def quality_summary(validation: ValidationResult, spec: Spec) -> QualitySummary:
+    """The data-quality record a report shows, from a validation result."""
+    return QualitySummary(
+        blocking_failures=list(validation.blocking),
+        reasons=validation.reason_counts().to_dict(orient="records"),
+        failed_expectations=[o.to_dict() for o in validation.outcomes if not o.success],
+        expectations_checked=len(validation.outcomes),
+        thresholds={"min_base": spec.quality.min_base, "max_quarantine_share": spec.quality.max_quarantine_share,
+                    "max_straightline_share": spec.quality.max_straightline_share,
+                    "min_duration_s": spec.quality.min_duration_s})
+
+
+def provenance_of(loaded: Wave, validation: ValidationResult | None = None,
+                  previous: PreviousWave | None = None) -> Provenance:
+    """Where the numbers come from (file names only, so results.json does not depend on the cwd)."""
+    spec = loaded.spec
+    return Provenance(
+        input={"file": Path(loaded.path).name, "sha256": loaded.sha256, "format": loaded.file_format,
+               "encoding": loaded.encoding, "pii_dropped": list(loaded.pii_dropped)},
+        spec=spec.to_dict(), spec_file=Path(spec.source).name if spec.source else None,
+        suite=validation.suite_name if validation is not None else spec.name,
+        previous=Path(previous.source).name if previous else None, versions=stack_versions())
+
+
+def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int], provenance: Provenance,
+            quality: QualitySummary | None = None, previous: PreviousWave | None = None,
+            segment: dict[str, str] | None = None, trend_dir: str | Path | None = None,
+            timings: Timings | None = None) -> Results:
+    """Every analysis of a validated wave, gathered into one :class:`~csatlib.results.Results`.
+
+    This is the one door into the analyses: ``csat run``, ``csat batch`` (per segment) and
+    :func:`analyse_file` all come through here.
 
     Parameters
     ----------
-    loaded : Wave
-    validation : ValidationResult
-        Must not be blocked.
+    clean : DataFrame
+        The clean rows (with the loader's derived columns).
+    spec : Spec
     wave : str
+    rows : dict
+        Row accounting ``{"read", "clean", "quarantined"}``.
+    provenance : Provenance
+        Input file, spec, suite, versions (:func:`provenance_of`).
+    quality : QualitySummary, optional
+        The data-quality record (:func:`quality_summary`).
     previous : PreviousWave, optional
-        For ``change.<id>`` estimates.
-    out_dir : path, optional
-        The reports folder; earlier waves' results.json found there form the trend.
+        For ``change.<id>`` estimates; in a batch, the earlier wave's estimates of this segment.
     segment : dict, optional
         ``{column: value}`` when the rows are one segment of a wave (``csat batch``).
+    trend_dir : path, optional
+        The reports folder; earlier waves' results.json found there form the trend.
     """
-    spec = loaded.spec
     timings = timings or Timings()
-    clean = validation.clean
     with timings.stage("metrics"):
         estimates = kpis(clean, spec)
         estimates += segment_kpis(clean, spec)
         if previous is not None:
             estimates += compare_waves(estimates, previous.estimates)
-    models: dict[str, Any] = {}
     skipped = _skipped_by_spec(spec)
     if segment:
         (col, value), = segment.items()
-        skipped = [s for s in skipped if not s.startswith("Segments:")]
-        skipped.insert(0, f"This report covers only the respondents with {col} = {value}"
-                          + ("; the spec defines no other segment column." if not spec.segments else "."))
+        skipped.pop("segments", None)
+        skipped["scope"] = (f"This report covers only the respondents with {col} = {value}"
+                            + ("; the spec defines no other segment column." if not spec.segments else "."))
     with timings.stage("loyalty"):
         loyalty = loyalty_models(clean, spec)
-        if loyalty:
-            models["loyalty"] = [m.to_dict() for m in loyalty]
-        else:
-            skipped.append("Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item.")
+        if not loyalty:
+            skipped["loyalty"] = ("Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item."
+                                  if not (spec.loyalty or spec.nps) else
+                                  "Satisfaction → loyalty: too few answers with both satisfaction and loyalty.")
     with timings.stage("gap"):
         gaps = gap_analysis(clean, spec)
         if gaps is None:
-            skipped.append("Expectation gaps: no dimension in the spec has an expectation item.")
+            skipped["gap"] = "Expectation gaps: no dimension in the spec has an expectation item."
         else:
             estimates += gaps.estimates()
-            models["gap"] = gaps.to_dict()
+    gap_drivers = None
     with timings.stage("drivers"):
         drivers = key_drivers(clean, spec, "perception")
         if drivers is None:
-            skipped.append("Key drivers: the spec lists fewer than two dimensions (or too few complete answers).")
+            skipped["drivers"] = "Key drivers: the spec lists fewer than two dimensions (or too few complete answers)."
         else:
             estimates += drivers.estimates()
-            models["drivers"] = drivers.to_dict()
             gap_drivers = key_drivers(clean, spec, "gap")
-            if gap_drivers is not None:
-                models["drivers_gap"] = gap_drivers.to_dict()
-    results = Results(
+    provenance = replace(provenance, segment=segment)
+    return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
-        weighted=spec.weight is not None,
-        rows={"read": validation.rows_read, "clean": validation.rows_clean,
-              "quarantined": validation.rows_quarantined},
-        estimates=estimates,
-        models=models,
-        quality={"blocking_failures": validation.blocking,
-                 "reasons": validation.reason_counts().to_dict(orient="records"),
-                 "failed_expectations": [o.to_dict() for o in validation.outcomes if not o.success],
-                 "expectations_checked": len(validation.outcomes),
-                 "thresholds": {"min_base": spec.quality.min_base,
-                                "max_quarantine_share": spec.quality.max_quarantine_share,
-                                "max_straightline_share": spec.quality.max_straightline_share,
-                                "min_duration_s": spec.quality.min_duration_s}},
-        verbatims=verbatim_sample(clean, spec),
-        meta={"input": {"file": Path(loaded.path).name, "sha256": loaded.sha256, "format": loaded.file_format,
-                        "encoding": loaded.encoding, "pii_dropped": list(loaded.pii_dropped)},
-              "previous": previous.source if previous else None,
-              "spec": spec.to_dict(), "spec_file": Path(spec.source).name if spec.source else None,
-              "versions": stack_versions(),
-              "suite": validation.suite_name,
-              "skipped": skipped,
-              "segment": segment},
-    )
-    results.trend = collect_trend(out_dir, spec.name, {"wave": wave, "estimates": estimates})
-    return results
+        weighted=spec.weight is not None, rows=dict(rows), estimates=estimates,
+        loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
+        quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
+        trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
+        provenance=provenance, skipped=skipped)
+
+
+def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
+                      trend_dir: str | Path | None = None, timings: Timings | None = None) -> Results:
+    """:func:`analyse` of a wave that :func:`validate_file` validated (not blocked)."""
+    return analyse(validation.clean, loaded.spec, wave=wave,
+                   rows={"read": validation.rows_read, "clean": validation.rows_clean,
+                         "quarantined": validation.rows_quarantined},
+                   provenance=provenance_of(loaded, validation, previous),
+                   quality=quality_summary(validation, loaded.spec), previous=previous, trend_dir=trend_dir,
+                   timings=timings)
 
 
 def analyse_file(data: str | Path, spec: str | Path | Spec, wave: str, previous: str | Path | None = None,
-                 expectations_dir: str | Path | None = None) -> Results:
+                 suite_dir: str | Path | None | bool = False) -> Results:
     """Load, validate and analyse one file in memory: the notebook entry point.
 
-    Nothing is written unless ``expectations_dir`` is given (then the stored suite is used).
+    Nothing is written unless ``suite_dir`` is a folder or None (then the stored suite is used).
 
     Raises
     ------
@@ -274,11 +230,11 @@ def analyse_file(data: str | Path, spec: str | Path | Spec, wave: str, previous:
         When the wave fails a table-level expectation.
     """
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
-    loaded, validation = validate_file(data, spec, wave, expectations_dir)
+    loaded, validation = validate_file(data, spec, wave, suite_dir)
     if validation.blocked:
         raise ValidationBlocked(f"{data}: validation blocked: {'; '.join(validation.blocking)}",
                                 validation.blocking)
-    prev = load_previous(previous, spec, expectations_dir) if previous else None
-    return analyse(loaded, validation, wave, prev)
+    prev = load_previous(previous, spec, suite_dir) if previous else None
+    return analyse_validated(loaded, validation, wave, prev)
 
 

@@ -22,6 +22,7 @@ __all__ = ["MeanEstimate", "kish_n_eff", "weighted_mean", "t_interval", "z_inter
            "CONFIDENCE"]
 
 CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE  # the level of every test the report may call "significant"
 
 
 @dataclass(frozen=True)

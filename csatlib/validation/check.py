@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .expectations import MIN_CLEAN_PARAMETER, READ_SUFFIX, TEXT_SUFFIX, WAVE_PARAMETER, read_column, text_column
-from .load import DERIVED_PREFIX, Wave
-from .output import atomic_write_json, atomic_write_text, to_jsonable
-from .spec import Spec, _fmt
+from .suite import (MIN_CLEAN_PARAMETER, READ_SUFFIX, TEXT_SUFFIX, WAVE_PARAMETER, read_column, text_column)
+from ..frame import DERIVED_PREFIX
+from ..ingest.load import Wave
+from ..output import atomic_write_json, atomic_write_text, to_jsonable
+from ..spec import Spec, _fmt
 
 __all__ = ["ExpectationOutcome", "ValidationResult", "validate_wave", "validation_frame", "REASONS_COLUMN"]
 

@@ -1,0 +1,1 @@
+"""The survey analyses: KPIs, wave changes, loyalty, expectation gaps, key drivers, verbatims."""

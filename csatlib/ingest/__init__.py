@@ -1,0 +1,1 @@
+"""Reading survey files: formats, encodings, PII removal and redaction."""

@@ -1,0 +1,1 @@
+"""The reviewer's report: wording, HTML fragments, charts, notebook execution, HTML, index."""

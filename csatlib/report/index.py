@@ -1,0 +1,85 @@
+"""``reports/index.html``: every wave's report, newest first, with its headline KPIs."""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from ..output import atomic_write_text
+from ..results import wave_sort_key
+from .wording import format_estimate
+
+__all__ = ["index_page", "write_index"]
+
+
+def _headline(doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for e in doc.get("estimates", []):
+        if e.get("segment") is None:
+            out[e["id"]] = e
+    return out
+
+
+INDEX_STYLE = """<style>body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",
+sans-serif;max-width:900px;margin:2em auto;padding:0 18px;color:#1d2730}table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #dde3ea;padding:6px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
+th{background:#f3f6f9}.up{color:#2e7d4f}.down{color:#b23b3b}.ns,.muted{color:#8c99a6}
+.bad{color:#b23b3b;font-weight:600}</style>"""
+
+
+def index_page(title: str, body: str) -> str:
+    """A small self-contained HTML page (the wave index and the batch index); ``body`` is HTML,
+    ``title`` plain text."""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n{INDEX_STYLE}</head><body>\n'
+            f"{body}\n</body></html>\n")
+
+
+def write_index(out_root: str | Path) -> Path:
+    """``reports/index.html``: every wave of every survey found, newest first, with headline KPIs
+    and change arrows only where the change was significant."""
+    out_root = Path(out_root)
+    surveys: dict[str, list[tuple[str, dict]]] = {}
+    for path in out_root.glob("*/results.json"):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(doc, dict) or "survey" not in doc:
+            continue
+        surveys.setdefault(str(doc["survey"]), []).append((path.parent.name, doc))
+    ids = [("satisfaction.score", "Satisfaction score"), ("satisfaction.rate", "Satisfaction rate"),
+           ("nps", "NPS")]
+    e = html.escape
+    sections = []
+    for survey in sorted(surveys):
+        rows = []
+        for folder, doc in sorted(surveys[survey], key=lambda fd: wave_sort_key(fd[1].get("wave", fd[0])),
+                                  reverse=True):
+            head = _headline(doc)
+            cells = []
+            for kpi, _ in ids:
+                est = head.get(kpi)
+                if not est or est.get("estimate") is None:
+                    cells.append("<td>–</td>")
+                    continue
+                change = head.get(f"change.{kpi}")
+                arrow = ""
+                if change and change.get("significant") and change.get("estimate"):
+                    arrow = " <span class='up'>▲</span>" if change["estimate"] > 0 else " <span class='down'>▼</span>"
+                elif change and change.get("estimate") is not None:
+                    arrow = " <span class='ns' title='change within sampling noise'>≈</span>"
+                cells.append(f"<td>{e(format_estimate(kpi, est['estimate']))}{arrow}</td>")
+            link = f"{e(folder)}/report.html"
+            has_report = (out_root / folder / "report.html").exists()
+            name = f"<a href='{link}'>{e(str(doc.get('wave')))}</a>" if has_report else e(str(doc.get("wave")))
+            rows.append(f"<tr><td>{name}</td><td>{e(str(doc.get('rows', {}).get('clean', '–')))}</td>{''.join(cells)}</tr>")
+        head_cells = "".join(f"<th>{e(label)}</th>" for _, label in ids)
+        sections.append(f"<h2>{e(survey)}</h2><table><tr><th>wave</th><th>clean base</th>{head_cells}</tr>"
+                        + "".join(rows) + "</table>")
+    body = ("<h1>CSAT research reports</h1><p>Newest wave first. ▲/▼ mark a change from the previous wave that is "
+            "statistically significant (Holm-adjusted p &lt; 0.05); ≈ marks a change within sampling noise.</p>"
+            + ("".join(sections) or "<p>No reports yet.</p>"))
+    page = index_page("CSAT reports", body)
+    return atomic_write_text(out_root / "index.html", page)

@@ -1,0 +1,1 @@
+"""Estimators and models with no survey vocabulary: means, intervals, tests, collapsed fits."""
