@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --doctest-modules -p no:cacheprovider csatlib
 	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider notebooks/ csatlib/report/report.ipynb
 
 bench: $(STAMP)

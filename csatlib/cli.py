@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from .errors import CsatError, first_line
@@ -124,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csat`` console script; returns the exit code."""
     signal.signal(signal.SIGTERM, _on_signal)  # first, before any heavy import
     signal.signal(signal.SIGINT, _on_signal)
+    if not os.environ.get("CSAT_DEBUG"):
+        # stderr carries progress lines and at most one error line: library warnings are not for it
+        warnings.filterwarnings("ignore")
     try:
         args = _parser().parse_args(argv)
         _dispatch(args)

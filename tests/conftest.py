@@ -78,8 +78,7 @@ def hotel(tmp_path_factory):
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run ``csat`` as a user would (a new process), capturing stdout and stderr."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    env.pop("CSAT_DEBUG", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("CSAT_DEBUG", "PYTHONWARNINGS")}
     return subprocess.run([*CSAT, *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env,
                           timeout=timeout)
 

@@ -89,7 +89,7 @@ def stack_versions() -> dict[str, str]:
     """Versions of Python and the libraries whose numbers the report relies on."""
     out = {"python": platform.python_version()}
     for pkg in ("csatlib", "pandas", "numpy", "scipy", "statsmodels", "great_expectations", "papermill",
-                "nbconvert", "matplotlib", "seaborn"):
+                "nbconvert", "matplotlib"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
