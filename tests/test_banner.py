@@ -206,6 +206,46 @@ def test_means_agree_with_weighted_mean_and_r_formula(tables, frame):
     assert base.loc[base["statistic"] == "n_eff", "value"].item() == pytest.approx(m.n_eff, rel=1e-12)
 
 
+def test_cells_against_r_survey_fixture():
+    """R ``survey`` 4.1-1 on tests/fixtures/r/design_data.csv (weights-only design, see its README).
+
+    The Total column is ``svymean`` on the whole sample: means and SEs equal R's. A banner column
+    is ``svymean`` on a design built from that column's rows (the same estimator as the report's
+    segment KPIs, ``weighted_mean`` of the column's rows); ``svyby`` on the full design treats it as
+    a domain and scales the variance by n/(n−1) of the full sample instead of the column's, so its
+    SE is ours times sqrt[(n/(n−1)) / (n_d/(n_d−1))]; the means are the same.
+    """
+    root = Path(__file__).parent / "fixtures" / "r"
+    ref = json.loads((root / "design_reference.json").read_text(encoding="utf-8"))["design_A"]
+    data = pd.read_csv(root / "design_data.csv")
+    spec = parse_spec({"name": "r", "id": "id", "weight": "w", "segments": ["region"],
+                       "satisfaction": {"column": "sat", "scale": [1, 10], "top_box": 8},
+                       "nps": {"column": "rec", "scale": [0, 10]}})
+    t = banner(data, spec, min_base=1).frame
+    n = len(data)
+
+    def cell(table, stub, statistic, column):
+        return t.loc[(t["table"] == table) & (t["stub"] == stub) & (t["statistic"] == statistic)
+                     & (t["column"] == column), ["value", "n"]].iloc[0]
+
+    for key, table, stub, statistic in [("svymean_sat", "satisfaction", "mean", "mean"),
+                                        ("svymean_nps_score", "nps", "nps", "mean")]:
+        assert cell(table, stub, statistic, "Total")["value"] == pytest.approx(ref[key]["mean"], rel=1e-12)
+        assert cell(table, stub, "se", "Total")["value"] == pytest.approx(ref[key]["se"], rel=1e-10)
+    assert cell("satisfaction", "rate", "share", "Total")["value"] == pytest.approx(
+        ref["svymean_topbox_sat_ge_8"]["mean"], rel=1e-12)
+    for key, table, stub, statistic in [("svyby_sat_by_region", "satisfaction", "mean", "mean"),
+                                        ("svyby_nps_score_by_region", "nps", "nps", "mean"),
+                                        ("svyby_topbox_by_region", "satisfaction", "rate", "share")]:
+        for region, r in ref[key].items():
+            got = cell(table, stub, statistic, region)
+            assert got["value"] == pytest.approx(r["mean"], rel=1e-12), (key, region)
+            if statistic == "mean":
+                n_d = got["n"]
+                se = cell(table, stub, "se", region)["value"]
+                assert se * math.sqrt((n / (n - 1)) / (n_d / (n_d - 1))) == pytest.approx(r["se"], rel=1e-10)
+
+
 def test_suppression_below_min_base(tables, spec):
     t = tables.frame
     missing = t[t["column"] == "(missing)"]

@@ -120,33 +120,40 @@ def _columns(tables: BannerTables, groups: Sequence[str] | None = None) -> list[
     return [c for c in cols if c[0] == "" or groups is None or c[0] in groups]
 
 
-def _blocks(tables: BannerTables) -> list[tuple[str, str, pd.DataFrame]]:
-    """(table id, title, its rows) for every question table (the respondents' table is the header)."""
-    frame = tables.frame
-    frame = frame[frame["table"] != "base"]
-    out = []
-    for tid, rows in frame.groupby("table", sort=False):
-        out.append((tid, rows["table_label"].iloc[0], rows))
-    return out
+class _Layout:
+    """The tidy frame indexed once: table titles, each table's lines in order, every cell."""
 
+    def __init__(self, tables: BannerTables):
+        f = tables.frame
+        self.titles: dict[str, str] = {}
+        self.order: dict[str, dict[tuple[str, str], str]] = {}
+        self.cells: dict[tuple[str, str, str, str, str], tuple[float, str]] = {}
+        self.tests: dict[str, set[str]] = {}
+        for t, tl, stub, sl, stat, g, c, v, let, test in zip(*(f[k].tolist() for k in (
+                "table", "table_label", "stub", "stub_label", "statistic", "group", "column", "value", "letters",
+                "test"))):
+            self.titles.setdefault(t, tl)
+            if test:
+                self.tests.setdefault(t, set()).add(test)
+            self.order.setdefault(t, {}).setdefault(
+                (stub, stat), sl if stat in ("share", "mean") else STAT_LABELS.get(stat, stat))
+            self.cells[(t, stub, stat, g, c)] = (v, let)
 
-def _lines(rows: pd.DataFrame, columns: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
-    """The printed lines of one table: per (stub, statistic) the cells of ``columns`` in order."""
-    keyed = rows.set_index(["stub", "statistic", "group", "column"])
-    values = keyed["value"].to_dict()
-    letters = keyed["letters"].to_dict()
-    out = []
-    for (stub, label, stat), _ in rows.groupby(["stub", "stub_label", "statistic"], sort=False):
-        cells = [(values.get((stub, stat, g, c), float("nan")), letters.get((stub, stat, g, c), ""))
-                 for g, c, _ in columns]
-        out.append({"stub": stub, "label": label if stat in ("share", "mean") else STAT_LABELS.get(stat, stat),
-                    "statistic": stat, "cells": cells})
-    return out
+    def blocks(self) -> list[tuple[str, str]]:
+        """(table id, title) of every question table (the respondents' table is the header)."""
+        return [(t, title) for t, title in self.titles.items() if t != "base"]
+
+    def lines(self, table: str, columns: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+        """The printed lines of one table: per (stub, statistic) the cells of ``columns`` in order."""
+        nan = (float("nan"), "")
+        return [{"stub": stub, "label": label, "statistic": stat,
+                 "cells": [self.cells.get((table, stub, stat, g, c), nan) for g, c, _ in columns]}
+                for (stub, stat), label in self.order.get(table, {}).items()]
 
 
 # ---------------------------------------------------------------------------------------------
 # HTML
-def _html_table(tables: BannerTables, tid: str, rows: pd.DataFrame) -> str:
+def _html_table(tables: BannerTables, layout: _Layout, tid: str) -> str:
     columns = _columns(tables)
     groups = [g for g in dict.fromkeys(g for g, _, _ in columns)]
     first_of = {g: next(i for i, c in enumerate(columns) if c[0] == g) for g in groups}
@@ -158,7 +165,7 @@ def _html_table(tables: BannerTables, tid: str, rows: pd.DataFrame) -> str:
         tag = f"<br><span class='muted'>({_e(letter)})</span>" if letter else ""
         head2.append(f"<th{cls} data-col='{j + 1}'>{_e(c)}{tag}</th>")
     body, foot = [], []
-    lines = _lines(rows, columns)
+    lines = layout.lines(tid, columns)
     se_of = {ln["stub"]: ln for ln in lines if ln["statistic"] == "se"}
     i = 0
     for ln in lines:
@@ -186,7 +193,7 @@ def _html_table(tables: BannerTables, tid: str, rows: pd.DataFrame) -> str:
         else:
             body.append(f"<tr data-i='{i}'>{row}</tr>")
             i += 1
-    note = _e(tables.footnote(tables.table_tests(tid)))
+    note = _e(tables.footnote(layout.tests.get(tid, ())))
     return (f"<div class='csat-banner-wrap'><table class='csat-banner'><thead><tr>{''.join(head1)}</tr>"
             f"<tr class='cols'>{''.join(head2)}</tr></thead><tbody>{''.join(body)}</tbody>"
             f"<tfoot>{''.join(foot)}</tfoot></table></div><p class='csat-banner-note'>{note}</p>")
@@ -207,9 +214,10 @@ def appendix(tables: BannerTables, heading: str = "Appendix: banner tables", ope
              f"click a column header to sort its rows.</p>")
     notes = "".join(f"<p class='csat-banner-note'>{_e(n)}</p>" for n in tables.notes)
     parts = [f"<h2>{_e(heading)}</h2>" if heading else "", intro, notes]
-    for k, (tid, title, rows) in enumerate(_blocks(tables)):
+    layout = _Layout(tables)
+    for k, (tid, title) in enumerate(layout.blocks()):
         parts.append(f"<details class='csat-banner-table'{' open' if k < open_tables else ''}>"
-                     f"<summary>{_e(title)}</summary>{_html_table(tables, tid, rows)}</details>")
+                     f"<summary>{_e(title)}</summary>{_html_table(tables, layout, tid)}</details>")
     return Fragment(f"<div class='csat csat-banner-appendix'>{_CSS}{''.join(parts)}{_SCRIPT}</div>")
 
 
@@ -298,13 +306,14 @@ def write_xlsx(tables: BannerTables, path: str | Path, *, title: str | None = No
     thin = Border(bottom=Side(style="thin", color="C9D3DD"))
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     groups = [g for g in dict.fromkeys(tables.columns["group"]) if g] or [""]
-    blocks = _blocks(tables)
+    layout = _Layout(tables)
+    blocks = layout.blocks()
     anchors: dict[tuple[str, str], tuple[str, int]] = {}
 
     for group in groups:
         ws = wb.create_sheet(sheet_name(group or TOTAL, taken))
         columns = _columns(tables, [group])
-        header = _lines(tables.frame[tables.frame["table"] == "base"], columns)
+        header = layout.lines("base", columns)
         ws["A1"] = f"{title or tables.survey} — {('banner: ' + group) if group else 'Total'}"
         ws["A1"].font = Font(bold=True, size=13)
         ws["A3"], ws["A4"] = "", ""
@@ -331,15 +340,17 @@ def write_xlsx(tables: BannerTables, path: str | Path, *, title: str | None = No
             ws.cell(r - 1, c).border = thin
         ws.freeze_panes = ws.cell(r, 2)
         r += 1
-        for tid, label, rows in blocks:
+        for tid, label in blocks:
             anchors[(tid, group)] = (ws.title, r)
             ws.cell(r, 1, label).font = bold
-            for c in range(1, 2 + 2 * len(columns)):
-                ws.cell(r, c).fill = title_fill
+            ws.row_dimensions[r].fill = title_fill
+            ws.cell(r, 1).fill = title_fill
             r += 1
-            for ln in _lines(rows, columns):
+            for ln in layout.lines(tid, columns):
                 stat = ln["statistic"]
-                ws.cell(r, 1, ln["label"]).font = italic if stat in ("se", "n_weighted", "n_eff") else Font()
+                label_cell = ws.cell(r, 1, ln["label"])
+                if stat in ("se", "n_weighted", "n_eff"):
+                    label_cell.font = italic
                 for j, (value, letters) in enumerate(ln["cells"]):
                     col = 2 + 2 * j
                     if _is_nan(value):
@@ -353,7 +364,7 @@ def write_xlsx(tables: BannerTables, path: str | Path, *, title: str | None = No
                     for c in range(1, 2 + 2 * len(columns)):
                         ws.cell(r, c).border = thin
                 r += 1
-            for sentence in _sentences(tables.footnote(tables.table_tests(tid))):
+            for sentence in _sentences(tables.footnote(layout.tests.get(tid, ()))):
                 ws.cell(r, 1, sentence).font = italic
                 r += 1
             r += 1
@@ -379,7 +390,7 @@ def write_xlsx(tables: BannerTables, path: str | Path, *, title: str | None = No
         c.cell(r, 2 + j, f"by {group}" if group else TOTAL).font = bold
     c.cell(r, 1).fill = head_fill
     first_row = r + 1
-    for tid, label, _ in blocks:
+    for tid, label in blocks:
         r += 1
         c.cell(r, 1, label)
         for j, group in enumerate(groups):
