@@ -427,6 +427,17 @@ def test_total_only_without_banner_columns(frame):
     assert (tables.frame["letters"] == "").all() and (tables.frame["test"] == "").all()
 
 
+def test_empty_and_degenerate_inputs(frame, spec):
+    empty = banner(frame.iloc[:0], spec)
+    assert (empty.frame.loc[empty.frame["statistic"] == "n", "value"] == 0).all()
+    assert empty.frame.loc[empty.frame["statistic"] == "share", "value"].isna().all()
+    no_city = banner(frame.assign(城市=np.nan), spec, "城市")
+    assert list(no_city.columns["column"]) == ["Total", "(missing)"]
+    one = frame.assign(总体满意=4)  # every answer the same: nothing to test, nothing significant
+    t = banner(one, spec, "城市").frame
+    assert (t.loc[t["table"] == "satisfaction", "letters"] == "").all()
+
+
 def test_spss_value_labels_name_points_and_banner_values(tmp_path):
     pyreadstat = pytest.importorskip("pyreadstat")
     spec = parse_spec({**yaml.safe_load(HOTEL_SPEC), "banner": ["城市", "会员"]})

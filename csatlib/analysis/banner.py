@@ -436,8 +436,8 @@ class _Counts:
 
     @property
     def n_eff(self) -> np.ndarray:
-        w2 = self.sw2.sum(axis=1)
-        return np.divide(self.w ** 2, w2, out=np.zeros_like(w2), where=w2 > 0)
+        w2 = self.sw2.sum(axis=1).astype(float)
+        return np.divide(self.w ** 2, w2, out=np.zeros(w2.shape), where=w2 > 0)
 
 
 def _blocks(groups: list[_Group], points: int) -> list[list[int]]:
@@ -471,8 +471,8 @@ def _count(groups: list[_Group], idx: np.ndarray, n_points: int, w: np.ndarray |
         if w is None:
             sw = sw2 = c.astype(float)
         else:
-            sw = np.bincount(key, weights=w, minlength=bins).reshape(*shape, stride)
-            sw2 = np.bincount(key, weights=w2, minlength=bins).reshape(*shape, stride)
+            sw = np.bincount(key, weights=w, minlength=bins).astype(float).reshape(*shape, stride)
+            sw2 = np.bincount(key, weights=w2, minlength=bins).astype(float).reshape(*shape, stride)
         for pos, i in enumerate(block):
             axes = tuple(a for a in range(len(shape)) if a != pos)
             out[i] = _Counts(*(a.sum(axis=axes)[:, 1:] if axes else a[:, 1:] for a in (c, sw, sw2)))

@@ -185,7 +185,7 @@ def _html_table(tables: BannerTables, layout: _Layout, tid: str) -> str:
                 se = se_of[stub]["cells"][j][0]
                 if not _is_nan(se):
                     text += f"<span class='se'>±{_e(_text(se, 'se', tid, stub))}</span>"
-            v = "" if _is_nan(value) else repr(float(value))
+            v = "" if _is_nan(value) else f"{float(value):.6g}"  # enough to sort by
             cells.append(f"<td{' class=' + chr(39) + ' '.join(cls) + chr(39) if cls else ''} data-v='{v}'>{text}</td>")
         row = f"<td>{_e(ln['label'])}</td>" + "".join(cells)
         if base:
