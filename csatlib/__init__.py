@@ -33,6 +33,7 @@ _EXPORTS = {
     "run.stages": ["analyse", "analyse_file", "validate_file"],
     "run.previous": ["load_previous", "PreviousWave", "collect_trend"],
     "run.batch": ["run_batch"],
+    "analysis.banner": ["banner", "BannerTables"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="re-render segments whose output is already complete")
     b.add_argument("--notebook", help="a custom report notebook taking the same parameters")
 
+    t = sub.add_parser("tables", help="banner tables (crosstabs with column letters): banner.xlsx, banner.csv, "
+                                      "banner.html")
+    common(t)
+    t.add_argument("--banner", metavar="COL[,COL...]", help="banner columns (default: the spec's banner:, else its "
+                                                           "segments)")
+    t.add_argument("--out", default="reports", help="output folder (default: reports/)")
+
     e = sub.add_parser("expectations", help="(re)build the Great Expectations suite of a spec")
     common(e, data=False, wave=False)
     return p
@@ -114,6 +121,10 @@ def _dispatch(args) -> None:
                             args.expectations, args.force, args.notebook, progress, wait=args.wait)
         progress(summary.describe())
         summary.raise_for_failures()
+    elif args.command == "tables":
+        from .run.tables import tables_command
+
+        tables_command(args.data, args.spec, args.wave, args.out, args.banner, args.expectations, progress, args.wait)
     elif args.command == "expectations":
         from .spec import load_spec
         from .validation.suite import ensure_suite

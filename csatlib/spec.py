@@ -16,7 +16,7 @@ import yaml
 
 from .errors import SpecError
 
-__all__ = ["Scale", "Item", "Dimension", "Quality", "Spec", "load_spec", "parse_spec"]
+__all__ = ["Scale", "Item", "Dimension", "Quality", "Spec", "load_spec", "parse_spec", "Banner"]
 
 NPS_SCALE = (0, 10)
 
@@ -81,6 +81,23 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Banner:
+    """The banner of the crosstab tables (spec key ``banner:``).
+
+    ``columns`` empty means the spec's segments. ``confidence`` is the level of the column tests
+    (0.95 = 95%); ``correction`` adjusts the pairwise tests within each row of a banner group:
+    ``bonferroni`` (the default, as SPSS Custom Tables), ``holm`` or ``none``.
+    """
+
+    columns: tuple[str, ...] = ()
+    confidence: float = 0.95
+    correction: str = "bonferroni"
+
+
+BANNER_CORRECTIONS = ("bonferroni", "holm", "none")
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed survey spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
@@ -100,6 +117,7 @@ class Spec:
     quality: Quality = field(default_factory=Quality)
     source: str | None = field(default=None, compare=False)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    banner: Banner | None = None
 
     # -- column roles ---------------------------------------------------------------------
     def numeric_items(self) -> list[tuple[str, Item | Dimension, Scale]]:
@@ -141,6 +159,8 @@ class Spec:
                 roles[d.importance] = f"dimensions.{d.name}.importance"
         for t in self.text:
             roles[t] = "text"
+        for b in (self.banner.columns if self.banner else ()):
+            roles.setdefault(b, "banner")
         return roles
 
     def required_columns(self) -> list[str]:
@@ -249,6 +269,8 @@ def parse_spec(doc: Any, source: str | None = None) -> Spec:
 
 _TOP_KEYS = {"name", "id", "wave", "weight", "segments", "categories", "satisfaction", "nps",
              "loyalty", "dimensions", "text", "pii", "duration", "quality"}
+_TOP_KEYS.add("banner")
+_BANNER_KEYS = {"columns", "confidence", "correction"}
 _QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share"}
 
 
@@ -420,8 +442,10 @@ class _Parser:
             quality=quality,
             source=source,
             raw=json.loads(json.dumps(doc, default=str)),
+            banner=self._banner(m.get("banner"), "banner" in m),
         )
         self._check_roles(spec)
+        self._check_banner(spec)
         if spec.quality.min_duration_s is not None and spec.duration is None:
             raise SpecError("quality.min_duration_s needs a duration column (spec key 'duration')")
         return spec
@@ -443,6 +467,43 @@ class _Parser:
                                                low=0, high=1)
                                   if m.get("max_quarantine_share") is not None else q.max_quarantine_share),
         )
+
+    def _banner(self, value: Any, given: bool) -> Banner | None:
+        """``banner: [col, ...]`` or ``banner: {columns: [...], confidence: 0.95, correction: holm}``."""
+        if not given:
+            return None
+        if value is None or isinstance(value, (list, str, int)) and not isinstance(value, bool):
+            return Banner(columns=self._columns(value, "banner"))
+        m = self._mapping(value, "banner", _BANNER_KEYS)
+        conf = Banner.confidence
+        if m.get("confidence") is not None:
+            conf = self._number(m["confidence"], "banner.confidence", low=0, high=100, low_open=True)
+            conf = conf / 100 if conf > 1 else conf  # 95 and 0.95 both mean 95%
+            if not 0.5 <= conf < 1:
+                raise SpecError(f"banner.confidence must be a level like 0.95 or 95 (50% up to below 100%), "
+                                f"got {m['confidence']}")
+        correction = Banner.correction
+        if m.get("correction") is not None:
+            correction = str(m["correction"]).strip().lower()
+            if correction not in BANNER_CORRECTIONS:
+                raise SpecError(f"banner.correction must be one of {', '.join(BANNER_CORRECTIONS)}, "
+                                f"got {_kind(m['correction'])}")
+        return Banner(self._columns(m.get("columns"), "banner.columns"), float(conf), correction)
+
+    @staticmethod
+    def _check_banner(spec: Spec) -> None:
+        """Banner columns are categorical breakdowns: never the id, weight, wave, duration, text or PII."""
+        if spec.banner is None:
+            return
+        cols = spec.banner.columns
+        if len(set(cols)) != len(cols):
+            raise SpecError(f"banner lists column {next(c for c in cols if cols.count(c) > 1)!r} twice")
+        banned = {spec.id: "id", spec.weight: "weight", spec.wave: "wave", spec.duration: "duration",
+                  **{t: "text" for t in spec.text}, **{p: "pii" for p in spec.pii}}
+        for i, col in enumerate(cols):
+            if col in banned:
+                raise SpecError(f"banner[{i}]: column {col!r} is the {banned[col]}; a banner column is a "
+                                f"categorical breakdown (a segment, a category or a rated item)")
 
     @staticmethod
     def _check_roles(spec: Spec) -> None:

@@ -155,6 +155,8 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
     try:
         write_validation(validation, staging)
         results.write(staging / "results.json")
+        from .tables import write_run_banner  # banner.xlsx + banner.csv when the spec has banner:
+        write_run_banner(loaded, validation, staging, timings, progress)
         # the page's Chinese glyphs come from the results and the notebook: subset the font meanwhile
         font = FontSubset((staging / "results.json").read_text(encoding="utf-8")
                           + notebook.read_text(encoding="utf-8"))
