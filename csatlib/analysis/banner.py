@@ -343,14 +343,15 @@ def _rated(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.
 
     Returns (idx, points, number of answers outside the scale).
     """
-    ok = ~np.isnan(values)
-    inside = ok & (values >= low) & (values <= high)
-    outside = int(ok.sum() - inside.sum())
     offset = values - low
-    whole = np.where(inside, offset, 0.0)
-    if float(low).is_integer() and float(high).is_integer() and np.array_equal(whole, np.floor(whole)):
-        idx = np.where(inside, whole, -1).astype(np.int64)
-        return idx, np.arange(low, high + 1, dtype=float), outside
+    with np.errstate(invalid="ignore"):
+        inside = (offset >= 0) & (offset <= high - low)  # NaN (not answered) is neither
+    outside = int(values.size - np.count_nonzero(np.isnan(values)) - np.count_nonzero(inside))
+    if float(low).is_integer() and float(high).is_integer():
+        where = np.where(inside, offset, -1.0)
+        idx = where.astype(np.int64)
+        if np.array_equal(idx, where):  # whole-number answers: the point is the offset itself
+            return idx, np.arange(low, high + 1, dtype=float), outside
     points, inv = np.unique(values[inside], return_inverse=True)
     idx = np.full(len(values), -1, dtype=np.int64)
     idx[inside] = inv.ravel()
@@ -368,8 +369,11 @@ def _questions(frame: pd.DataFrame, spec: Spec, value_labels: Mapping[str, Mappi
             numeric[col] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
         return numeric[col]
 
+    rated_idx: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
     def rated(table: str, label: str, col: str, item, scale, kind="rated", top_box=None) -> None:
         idx, points, outside = _rated(values_of(col), scale.low, scale.high)
+        rated_idx[col] = idx, points
         if outside:
             notes.append(f"{label}: {outside:,} answer{'s' if outside > 1 else ''} outside the scale {scale} "
                          f"left out of its base.")
@@ -395,11 +399,14 @@ def _questions(frame: pd.DataFrame, spec: Spec, value_labels: Mapping[str, Mappi
         if d.importance:
             rated(f"dimension.{d.name}.importance", f"{d.title} (importance)", d.importance, d, d.scale)
     for d in spec.gap_dimensions:
-        p, e = values_of(d.perception), values_of(d.expectation)
-        inside = lambda v: np.where((v >= d.scale.low) & (v <= d.scale.high), v, np.nan)  # noqa: E731
-        gap = inside(p) - inside(e)
+        (pi, pp), (ei, ep) = rated_idx[d.perception], rated_idx[d.expectation]
         width = d.scale.width
-        idx, points, _ = _rated(gap, -width, width)
+        if len(pp) == len(ep) == width + 1:  # whole-number scale points: the gap of the point indexes
+            idx = np.where((pi >= 0) & (ei >= 0), pi - ei + int(width), -1)
+            points = np.arange(-width, width + 1, dtype=float)
+        else:
+            gap = np.where(pi >= 0, pp[pi], np.nan) - np.where(ei >= 0, ep[ei], np.nan)
+            idx, points, _ = _rated(gap, -width, width)
         out.append(_Question(f"gap.{d.name}", f"{d.title}: gap (perception − expectation)", "gap", idx, points,
                              [_value_text(x) for x in points], d, distribution=False))
     for col in dict.fromkeys([*spec.segments, *spec.categories]):
@@ -455,16 +462,23 @@ def _blocks(groups: list[_Group], points: int) -> list[list[int]]:
 
 
 def _count(groups: list[_Group], idx: np.ndarray, n_points: int, w: np.ndarray | None,
-           w2: np.ndarray | None) -> list[_Counts]:
-    """Counts of one question for the Total and every banner group (one bincount per block)."""
+           w2: np.ndarray | None, cells: dict | None = None) -> list[_Counts]:
+    """Counts of one question for the Total and every banner group (one bincount per block).
+
+    ``cells`` caches each block's joint cell per row across questions.
+    """
     out: list[_Counts | None] = [None] * len(groups)
     stride = n_points + 1
     total = None
+    cells = {} if cells is None else cells
     for block in _blocks(groups, n_points):
         shape = [groups[i].k for i in block]
-        cell = np.zeros(len(idx), dtype=np.int64)
-        for i in block:
-            cell = cell * groups[i].k + groups[i].codes
+        cell = cells.get(tuple(block))
+        if cell is None:
+            cell = np.zeros(len(idx), dtype=np.int64)
+            for i in block:
+                cell = cell * groups[i].k + groups[i].codes
+            cells[tuple(block)] = cell
         key = cell * stride + (idx + 1)
         bins = int(np.prod(shape)) * stride
         c = np.bincount(key, minlength=bins).reshape(*shape, stride)
@@ -734,6 +748,7 @@ def banner(frame: Any, spec: Spec, banner: str | Sequence[str] | None = None, *,
     group_letters = [[""]] + [column_letters(g.k) for g in groups]
 
     rows = _Rows()
+    cells: dict = {}
     # the respondents of each column
     ones = np.zeros(len(frame), dtype=np.int64)
     for g, counts, lets in zip(all_groups, _count(groups, ones, 1, wv, w2), group_letters):
@@ -746,7 +761,7 @@ def banner(frame: Any, spec: Spec, banner: str | Sequence[str] | None = None, *,
 
     rows = _Rows()
     for q in _questions(frame, spec, value_labels, cat_cache, notes):
-        counts_by_group = _count(groups, q.idx, len(q.points), wv, w2)
+        counts_by_group = _count(groups, q.idx, len(q.points), wv, w2, cells)
         stubs = _stubs(q)
         for g, counts, lets in zip(all_groups, counts_by_group, group_letters):
             n, neff, wsum = counts.n, counts.n_eff, counts.w
