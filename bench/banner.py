@@ -129,13 +129,16 @@ def main(argv: list[str] | None = None) -> dict:
     n_items = len(spec.numeric_items())
     k = sum(len(v) for v in (REGIONS, CHANNELS, AGES))
     compute, tables = best(lambda: banner(frame, spec), args.repeat)
+    cpu0 = time.process_time()
+    banner(frame, spec)
+    cpu = time.process_time() - cpu0  # less sensitive than wall time to other jobs on the machine
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-banner-"))
     csv_s, _ = best(lambda: write_csv(tables, out / "banner.csv"), 1)
     xlsx_s, _ = best(lambda: write_xlsx(tables, out / "banner.xlsx"), 1)
     html_s, page = best(lambda: appendix(tables), 1)
     result = {"rows": args.rows, "rated_items": n_items, "tables": len(tables.tables) - 1,
               "banner_columns": k, "tidy_rows": len(tables.frame), "generate_s": round(gen, 2),
-              "banner_s": round(compute, 2), "csv_s": round(csv_s, 2), "xlsx_s": round(xlsx_s, 2),
+              "banner_s": round(compute, 2), "banner_cpu_s": round(cpu, 2), "csv_s": round(csv_s, 2), "xlsx_s": round(xlsx_s, 2),
               "html_s": round(html_s, 2), "html_kb": round(len(page.encode()) / 1024),
               "xlsx_kb": round((out / "banner.xlsx").stat().st_size / 1024),
               "target_s": 10.0, "met": compute < 10.0}

@@ -433,6 +433,14 @@ def test_empty_and_degenerate_inputs(frame, spec):
     assert empty.frame.loc[empty.frame["statistic"] == "share", "value"].isna().all()
     no_city = banner(frame.assign(城市=np.nan), spec, "城市")
     assert list(no_city.columns["column"]) == ["Total", "(missing)"]
+    half = frame.assign(清洁_感知=frame["清洁_感知"] - 0.5)  # half points: no whole-number shortcut
+    t = banner(half, spec, "城市").frame
+    gap = (half["清洁_感知"] - half["清洁_期望"]).to_numpy(float)
+    ok = ~np.isnan(gap) & (half["清洁_感知"] >= 1).to_numpy()
+    want = direct(gap[ok], half["权重"].to_numpy(float)[ok])
+    got = t[(t["table"] == "gap.清洁") & (t["stub"] == "mean") & (t["group"] == "")]
+    assert got.loc[got["statistic"] == "mean", "value"].item() == pytest.approx(want["mean"], rel=1e-12)
+    assert got.loc[got["statistic"] == "se", "value"].item() == pytest.approx(want["se"], rel=1e-10)
     one = frame.assign(总体满意=4)  # every answer the same: nothing to test, nothing significant
     t = banner(one, spec, "城市").frame
     assert (t.loc[t["table"] == "satisfaction", "letters"] == "").all()

@@ -40,50 +40,27 @@ by the factor sqrt[(n_d/(n_d−1)) / (n/(n−1))]: 1.7% for a column of 30 respo
 """
 from __future__ import annotations
 
-import html
-import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
 from ..frame import MISSING_SEGMENT, row_weights
+from ..results import BANNER_TIDY_COLUMNS as TIDY_COLUMNS
+from ..results import BANNER_TOTAL as TOTAL
+from ..results import BannerTables
 from ..spec import Banner, Dimension, Item, Spec
 
-__all__ = ["banner", "BannerTables", "banner_settings", "read_tidy", "TIDY_COLUMNS", "TOTAL", "MAX_BANNER_VALUES",
+__all__ = ["banner", "BannerTables", "banner_settings", "TIDY_COLUMNS", "TOTAL", "MAX_BANNER_VALUES",
            "MAX_DISTRIBUTION_POINTS", "CORRECTIONS", "column_letters", "adjust_rows"]
 
-TOTAL = "Total"
 MAX_BANNER_VALUES = 26  # one letter A-Z per column of a banner group
 MAX_DISTRIBUTION_POINTS = 11  # scales with more points (0-100 sliders) show boxes and means only
 MAX_STUB_VALUES = 100  # a categorical column with more values gets no table (a note says so)
 CORRECTIONS = ("bonferroni", "holm", "none")
 MAX_JOINT_BINS = 1 << 22  # cells × answer points of one bincount; larger banners are split into blocks
-
-TIDY_COLUMNS = ["table", "table_label", "stub", "stub_label", "statistic", "test", "group", "column", "letter",
-                "value", "letters", "suppressed", "n"]
-"""Columns of :attr:`BannerTables.frame`, one row per table × stub × statistic × banner column:
-
-table, table_label
-    id (``satisfaction``, ``nps``, ``loyalty.<column>``, ``dimension.<name>``,
-    ``dimension.<name>.expectation``, ``gap.<name>``, ``segment.<column>``, ``base``) and title.
-stub, stub_label
-    the row of the table: ``point.<value>``, ``top_box``, ``top2_box``, ``bottom2_box``, ``rate``,
-    ``mean``, ``promoters``, ``passives``, ``detractors``, ``nps``, ``unmet``, ``value.<label>``,
-    ``base``.
-statistic
-    ``share`` (0-1), ``mean`` (for ``nps``: −100..100), ``se``, ``n``, ``n_weighted``, ``n_eff``.
-test
-    ``z`` (column proportions), ``welch`` (means) or empty (not tested: bases, SEs).
-group, column, letter
-    the banner column (empty for the Total), its value, its letter within the group.
-value, letters, suppressed, n
-    the number (NaN when suppressed), the letters of the columns it is significantly higher than,
-    whether the cell is suppressed, and the unweighted base of the table in that column.
-"""
-
 
 # ---------------------------------------------------------------------------------------------
 # settings
@@ -113,143 +90,6 @@ def column_letters(k: int) -> list[str]:
     if k > MAX_BANNER_VALUES:
         raise ValueError(f"a banner group has at most {MAX_BANNER_VALUES} columns, got {k}")
     return [chr(ord("A") + i) for i in range(k)]
-
-
-# ---------------------------------------------------------------------------------------------
-# the result object
-@dataclass(frozen=True)
-class BannerTables:
-    """Banner tables as a tidy frame (see :data:`TIDY_COLUMNS`), with the settings that made them.
-
-    Attributes
-    ----------
-    frame : DataFrame
-        One row per table × stub × statistic × banner column.
-    columns : DataFrame
-        The banner's columns in order: ``group``, ``column``, ``letter``, ``n``, ``n_weighted``,
-        ``n_eff`` (all respondents of the column) and ``suppressed``.
-    confidence, correction, min_base, weighted, survey
-        The level of the column tests, the multiple-comparison correction within a row, the
-        suppression threshold, whether the spec has weights, and the survey's name.
-    notes : tuple of str
-        Anything left out (rows without a valid weight, answers outside a scale).
-    """
-
-    frame: pd.DataFrame
-    columns: pd.DataFrame
-    confidence: float = 0.95
-    correction: str = "bonferroni"
-    min_base: int = 30
-    weighted: bool = False
-    survey: str = ""
-    notes: tuple[str, ...] = ()
-
-    # -- views ------------------------------------------------------------------------------
-    @property
-    def groups(self) -> list[str]:
-        """Banner groups in order (the Total's group is ``""``)."""
-        return list(dict.fromkeys(self.columns["group"]))
-
-    @property
-    def tables(self) -> list[tuple[str, str]]:
-        """``(table id, title)`` of every table, in order (the respondents' base table first)."""
-        pairs = self.frame[["table", "table_label"]].drop_duplicates()
-        return list(pairs.itertuples(index=False, name=None))
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.frame.copy()
-
-    def table(self, table: str, statistic: str | None = None) -> pd.DataFrame:
-        """One table in the familiar wide shape: rows = (stub, statistic), columns = (group, column).
-
-        Values are numbers (NaN where suppressed); :meth:`letters_of` gives the letters.
-        """
-        return self._wide(table, "value", statistic)
-
-    def letters_of(self, table: str) -> pd.DataFrame:
-        """The significance letters of one table, shaped like :meth:`table`."""
-        return self._wide(table, "letters", None)
-
-    def _wide(self, table: str, field_: str, statistic: str | None) -> pd.DataFrame:
-        rows = self.frame[self.frame["table"] == table]
-        if rows.empty:
-            raise KeyError(f"no banner table {table!r}; tables: {', '.join(t for t, _ in self.tables)}")
-        if statistic is not None:
-            rows = rows[rows["statistic"] == statistic]
-        keys = ["stub", "stub_label", "statistic"]
-        group = rows["group"].where(rows["group"] != "", TOTAL)
-        wide = rows.assign(group=group).set_index([*keys, "group", "column"])[field_].unstack(["group", "column"])
-        order = [(g or TOTAL, c) for g, c in self.columns[["group", "column"]].itertuples(index=False, name=None)]
-        index = pd.MultiIndex.from_frame(rows[keys].drop_duplicates())
-        return wide.reindex(index=index, columns=pd.MultiIndex.from_tuples(order, names=["group", "column"]))
-
-    def footnote(self, tests: Iterable[str] = ("z", "welch")) -> str:
-        """The sentence printed under a table whose rows use ``tests`` (``z``, ``welch``)."""
-        tests = set(tests)
-        level = f"{100 * self.confidence:g}%"
-        parts = []
-        if tests:
-            how = []
-            if "z" in tests:
-                how.append("percentages by a two-sample z test of column proportions on effective bases "
-                           "(pooled, as SPSS's column-proportions test)")
-            if "welch" in tests:
-                how.append("means by a Welch t test on design-based (linearised) standard errors")
-            corr = {"bonferroni": "Bonferroni-adjusted for the column pairs tested within each row",
-                    "holm": "Holm-adjusted across the column pairs tested within each row",
-                    "none": "not adjusted for multiple comparisons"}[self.correction]
-            parts.append(f"Letters mark a cell significantly higher than the column with that letter in the same "
-                         f"banner group at {level} confidence: {'; '.join(how)}; p values {corr}.")
-        parts.append(f"Cells with an unweighted base below {self.min_base} are suppressed (*) and not tested.")
-        parts.append("Percentages and means are weighted; bases: unweighted n, weighted n (sum of weights) and "
-                     "Kish's effective n." if self.weighted else "Unweighted; bases count respondents who answered.")
-        return " ".join(parts)
-
-    def table_tests(self, table: str) -> list[str]:
-        """The tests used in one table (for its footnote)."""
-        t = self.frame.loc[self.frame["table"] == table, "test"]
-        return [x for x in ("z", "welch") if (t == x).any()]
-
-    def __repr__(self) -> str:
-        groups = [g for g in self.groups if g]
-        shape = ", ".join(f"{g}: {(self.columns['group'] == g).sum()}" for g in groups) or "no banner columns"
-        return (f"BannerTables({self.survey!r}, {len(self.tables)} tables × {len(self.columns)} columns "
-                f"(Total + {shape}), {'weighted' if self.weighted else 'unweighted'}, "
-                f"{100 * self.confidence:g}% {self.correction}, min_base {self.min_base})")
-
-    def _repr_html_(self, max_tables: int = 12) -> str:
-        """A quick look in JupyterLab: the first tables, '42% BC' cells (the report draws the full ones)."""
-        out = [f"<p><b>{html.escape(repr(self))}</b></p>"]
-        for tid, title in self.tables[:max_tables]:
-            values = self.table(tid)
-            letters = self.letters_of(tid)
-            stats = values.index.get_level_values("statistic")
-            shown = values.copy().astype(object)
-            for r, stat in enumerate(stats):
-                for c in range(values.shape[1]):
-                    shown.iat[r, c] = _format_cell(values.iat[r, c], stat, letters.iat[r, c])
-            shown.index = [f"{lab} ({stat})" if stat not in ("share", "mean") else lab
-                           for lab, stat in zip(values.index.get_level_values("stub_label"), stats)]
-            out.append(f"<h4>{html.escape(title)}</h4>" + shown.to_html(escape=True))
-        if len(self.tables) > max_tables:
-            out.append(f"<p>… {len(self.tables) - max_tables} more tables (<code>.tables</code>, "
-                       f"<code>.table(id)</code>).</p>")
-        out.append(f"<p><small>{html.escape(self.footnote())}</small></p>")
-        return "".join(out)
-
-
-def _format_cell(value: Any, statistic: str, letters: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "*" if statistic in ("share", "mean", "se") else "–"
-    if statistic == "share":
-        text = f"{100 * value:.0f}%"
-    elif statistic in ("mean", "se"):
-        text = f"{value:.2f}" if statistic == "mean" else f"{value:.3f}"
-    elif statistic == "n":
-        text = f"{value:,.0f}"
-    else:
-        text = f"{value:,.1f}"
-    return f"{text} {letters}" if isinstance(letters, str) and letters else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,14 +183,15 @@ def _rated(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.
 
     Returns (idx, points, number of answers outside the scale).
     """
-    ok = ~np.isnan(values)
-    inside = ok & (values >= low) & (values <= high)
-    outside = int(ok.sum() - inside.sum())
     offset = values - low
-    whole = np.where(inside, offset, 0.0)
-    if float(low).is_integer() and float(high).is_integer() and np.array_equal(whole, np.floor(whole)):
-        idx = np.where(inside, whole, -1).astype(np.int64)
-        return idx, np.arange(low, high + 1, dtype=float), outside
+    with np.errstate(invalid="ignore"):
+        inside = (offset >= 0) & (offset <= high - low)  # NaN (not answered) is neither
+    outside = int(values.size - np.count_nonzero(np.isnan(values)) - np.count_nonzero(inside))
+    if float(low).is_integer() and float(high).is_integer():
+        where = np.where(inside, offset, -1.0)
+        idx = where.astype(np.int64)
+        if np.array_equal(idx, where):  # whole-number answers: the point is the offset itself
+            return idx, np.arange(low, high + 1, dtype=float), outside
     points, inv = np.unique(values[inside], return_inverse=True)
     idx = np.full(len(values), -1, dtype=np.int64)
     idx[inside] = inv.ravel()
@@ -368,8 +209,11 @@ def _questions(frame: pd.DataFrame, spec: Spec, value_labels: Mapping[str, Mappi
             numeric[col] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
         return numeric[col]
 
+    rated_idx: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
     def rated(table: str, label: str, col: str, item, scale, kind="rated", top_box=None) -> None:
         idx, points, outside = _rated(values_of(col), scale.low, scale.high)
+        rated_idx[col] = idx, points
         if outside:
             notes.append(f"{label}: {outside:,} answer{'s' if outside > 1 else ''} outside the scale {scale} "
                          f"left out of its base.")
@@ -395,11 +239,14 @@ def _questions(frame: pd.DataFrame, spec: Spec, value_labels: Mapping[str, Mappi
         if d.importance:
             rated(f"dimension.{d.name}.importance", f"{d.title} (importance)", d.importance, d, d.scale)
     for d in spec.gap_dimensions:
-        p, e = values_of(d.perception), values_of(d.expectation)
-        inside = lambda v: np.where((v >= d.scale.low) & (v <= d.scale.high), v, np.nan)  # noqa: E731
-        gap = inside(p) - inside(e)
+        (pi, pp), (ei, ep) = rated_idx[d.perception], rated_idx[d.expectation]
         width = d.scale.width
-        idx, points, _ = _rated(gap, -width, width)
+        if len(pp) == len(ep) == width + 1:  # whole-number scale points: the gap of the point indexes
+            idx = np.where((pi >= 0) & (ei >= 0), pi - ei + int(width), -1)
+            points = np.arange(-width, width + 1, dtype=float)
+        else:
+            gap = np.where(pi >= 0, pp[pi], np.nan) - np.where(ei >= 0, ep[ei], np.nan)
+            idx, points, _ = _rated(gap, -width, width)
         out.append(_Question(f"gap.{d.name}", f"{d.title}: gap (perception − expectation)", "gap", idx, points,
                              [_value_text(x) for x in points], d, distribution=False))
     for col in dict.fromkeys([*spec.segments, *spec.categories]):
@@ -455,16 +302,23 @@ def _blocks(groups: list[_Group], points: int) -> list[list[int]]:
 
 
 def _count(groups: list[_Group], idx: np.ndarray, n_points: int, w: np.ndarray | None,
-           w2: np.ndarray | None) -> list[_Counts]:
-    """Counts of one question for the Total and every banner group (one bincount per block)."""
+           w2: np.ndarray | None, cells: dict | None = None) -> list[_Counts]:
+    """Counts of one question for the Total and every banner group (one bincount per block).
+
+    ``cells`` caches each block's joint cell per row across questions.
+    """
     out: list[_Counts | None] = [None] * len(groups)
     stride = n_points + 1
     total = None
+    cells = {} if cells is None else cells
     for block in _blocks(groups, n_points):
         shape = [groups[i].k for i in block]
-        cell = np.zeros(len(idx), dtype=np.int64)
-        for i in block:
-            cell = cell * groups[i].k + groups[i].codes
+        cell = cells.get(tuple(block))
+        if cell is None:
+            cell = np.zeros(len(idx), dtype=np.int64)
+            for i in block:
+                cell = cell * groups[i].k + groups[i].codes
+            cells[tuple(block)] = cell
         key = cell * stride + (idx + 1)
         bins = int(np.prod(shape)) * stride
         c = np.bincount(key, minlength=bins).reshape(*shape, stride)
@@ -734,6 +588,7 @@ def banner(frame: Any, spec: Spec, banner: str | Sequence[str] | None = None, *,
     group_letters = [[""]] + [column_letters(g.k) for g in groups]
 
     rows = _Rows()
+    cells: dict = {}
     # the respondents of each column
     ones = np.zeros(len(frame), dtype=np.int64)
     for g, counts, lets in zip(all_groups, _count(groups, ones, 1, wv, w2), group_letters):
@@ -746,7 +601,7 @@ def banner(frame: Any, spec: Spec, banner: str | Sequence[str] | None = None, *,
 
     rows = _Rows()
     for q in _questions(frame, spec, value_labels, cat_cache, notes):
-        counts_by_group = _count(groups, q.idx, len(q.points), wv, w2)
+        counts_by_group = _count(groups, q.idx, len(q.points), wv, w2, cells)
         stubs = _stubs(q)
         for g, counts, lets in zip(all_groups, counts_by_group, group_letters):
             n, neff, wsum = counts.n, counts.n_eff, counts.w
@@ -796,23 +651,3 @@ def banner(frame: Any, spec: Spec, banner: str | Sequence[str] | None = None, *,
     cols.insert(5, "n_eff", header.loc[header["statistic"] == "n_eff", "value"].to_numpy())
     return BannerTables(frame=tidy, columns=cols, confidence=settings.confidence, correction=settings.correction,
                         min_base=min_base, weighted=weighted, survey=spec.name, notes=tuple(notes))
-
-
-def read_tidy(frame: pd.DataFrame, spec: Spec, banner_columns: Sequence[str] | None = None) -> BannerTables:
-    """Rebuild :class:`BannerTables` from its tidy frame (e.g. ``banner.csv`` read back) and the
-    spec that made it (for the test level, correction and suppression threshold)."""
-    settings = banner_settings(spec, banner_columns)
-    frame = frame.copy()
-    for col in ("table", "table_label", "stub", "stub_label", "statistic", "test", "group", "column", "letter",
-                "letters"):
-        frame[col] = frame[col].fillna("").astype(str)
-    frame["suppressed"] = frame["suppressed"].astype(str).str.lower().isin(("true", "1"))
-    head = frame[(frame["table"] == "base")]
-    cols = head[head["statistic"] == "n"][["group", "column", "letter", "value", "suppressed"]]
-    cols = cols.rename(columns={"value": "n"}).reset_index(drop=True)
-    cols["n"] = cols["n"].astype(np.int64)
-    cols.insert(4, "n_weighted", head.loc[head["statistic"] == "n_weighted", "value"].to_numpy())
-    cols.insert(5, "n_eff", head.loc[head["statistic"] == "n_eff", "value"].to_numpy())
-    return BannerTables(frame=frame[TIDY_COLUMNS], columns=cols, confidence=settings.confidence,
-                        correction=settings.correction, min_base=spec.quality.min_base,
-                        weighted=spec.weight is not None, survey=spec.name)

@@ -25,7 +25,9 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ..analysis.banner import TIDY_COLUMNS, TOTAL, BannerTables, read_tidy
+from ..results import BANNER_TIDY_COLUMNS as TIDY_COLUMNS
+from ..results import BANNER_TOTAL as TOTAL
+from ..results import BannerTables
 from ..output import atomic_write_bytes, atomic_write_text
 
 __all__ = ["appendix", "appendix_for", "page", "write_xlsx", "write_csv", "read_csv", "sheet_name",
@@ -253,7 +255,7 @@ def appendix_for(results_dir: str | Path | None, results: Any = None) -> Fragmen
 # ---------------------------------------------------------------------------------------------
 # csv
 def write_csv(tables: BannerTables, path: str | Path) -> Path:
-    """``banner.csv``: the tidy frame (:data:`~csatlib.analysis.banner.TIDY_COLUMNS`), full precision,
+    """``banner.csv``: the tidy frame (:data:`~csatlib.results.BANNER_TIDY_COLUMNS`), full precision,
     UTF-8 with a BOM so Excel shows Chinese labels; written atomically."""
     return atomic_write_text(path, tables.frame[TIDY_COLUMNS].to_csv(index=False), encoding="utf-8-sig")
 
@@ -262,7 +264,7 @@ def read_csv(path: str | Path, spec) -> BannerTables:
     """Read ``banner.csv`` back as :class:`BannerTables` (``spec``: the spec it was built with)."""
     frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values={"value": [""]},
                         dtype={c: str for c in TIDY_COLUMNS if c not in ("value", "n", "suppressed")})
-    return read_tidy(frame, spec)
+    return BannerTables.from_tidy(frame, spec)
 
 
 # ---------------------------------------------------------------------------------------------
