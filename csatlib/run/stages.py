@@ -20,7 +20,7 @@ import pandas as pd
 from .previous import PreviousWave, collect_trend, load_previous
 from ..analysis.change import compare_waves
 from ..analysis.verbatims import verbatim_sample
-from ..analysis.drivers import key_drivers
+from ..analysis.drivers import DriversSkipped, key_drivers
 from ..analysis.gap import gap_analysis
 from ..analysis.loyalty import loyalty_models
 from ..validation.suite import build_suite, ensure_suite
@@ -191,12 +191,17 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
             estimates += gaps.estimates()
     gap_drivers = None
     with timings.stage("drivers"):
-        drivers = key_drivers(clean, spec, "perception")
-        if drivers is None:
-            skipped["drivers"] = "Key drivers: the spec lists fewer than two dimensions (or too few complete answers)."
-        else:
+        try:
+            drivers = key_drivers(clean, spec, "perception")
+        except DriversSkipped as exc:
+            drivers, skipped["drivers"] = None, str(exc)
+        if drivers is not None:
             estimates += drivers.estimates()
-            gap_drivers = key_drivers(clean, spec, "gap")
+            try:
+                gap_drivers = key_drivers(clean, spec, "gap")
+            except DriversSkipped as exc:
+                if exc.reason != "dimensions":  # fewer than two gap dimensions: nothing to say
+                    skipped["drivers_gap"] = str(exc)
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
