@@ -224,10 +224,14 @@ def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, pre
 
 
 def analyse_file(data: str | Path, spec: str | Path | Spec, wave: str, previous: str | Path | None = None,
-                 suite_dir: str | Path | None | bool = False) -> Results:
+                 suite_dir: str | Path | None | bool = False, cache=True) -> Results:
     """Load, validate and analyse one file in memory: the notebook entry point.
 
     Nothing is written unless ``suite_dir`` is a folder or None (then the stored suite is used).
+    ``cache``: the loaded and validated wave is kept (:class:`csatlib.run.cache.WaveCache`, keyed
+    by the file's SHA-256, the spec, the suite and the wave label), so re-running on an unchanged
+    file does not validate again; True = the process-wide cache, a ``WaveCache`` = that one
+    (e.g. with a folder on disk), False = none.
 
     Raises
     ------
@@ -235,7 +239,21 @@ def analyse_file(data: str | Path, spec: str | Path | Spec, wave: str, previous:
         When the wave fails a table-level expectation.
     """
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
-    loaded, validation = validate_file(data, spec, wave, suite_dir)
+    from .cache import WaveCache, default_cache
+
+    cache = default_cache() if cache is True else cache if isinstance(cache, WaveCache) else None
+    key = hit = None
+    if cache is not None and Path(data).is_file():
+        suite = build_suite(spec) if suite_dir is False else ensure_suite(
+            spec, None if suite_dir is True else suite_dir).suite
+        key = cache.key(data, spec, suite, wave)
+        hit = cache.get(key)
+    if hit is not None:
+        loaded, validation = replace(hit[0], path=Path(data)), hit[1]  # same bytes, maybe another name
+    else:
+        loaded, validation = validate_file(data, spec, wave, suite_dir)
+        if key is not None:
+            cache.put(key, loaded, validation)
     if validation.blocked:
         raise ValidationBlocked(f"{data}: validation blocked: {'; '.join(validation.blocking)}",
                                 validation.blocking)
