@@ -27,7 +27,7 @@ _EXPORTS = {
     "analysis.change": ["compare_waves"],
     "analysis.loyalty": ["loyalty_models", "LoyaltyModel"],
     "analysis.gap": ["gap_analysis", "GapAnalysis"],
-    "analysis.drivers": ["key_drivers", "DriverAnalysis", "ipa_quadrants"],
+    "analysis.drivers": ["key_drivers", "DriverAnalysis", "DriversSkipped", "ipa_quadrants"],
     "results": ["Estimate", "Results", "load_results"],
     "report.wording": ["describe_change"],
     "run.stages": ["analyse", "analyse_file", "validate_file"],

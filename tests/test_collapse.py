@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from csatlib.stats.collapse import collapse, poisson_bootstrap_weights
-from csatlib.analysis.drivers import weighted_correlation
+from csatlib.stats.importance import weighted_correlation
 
 
 def test_collapsed_moments_equal_row_level():

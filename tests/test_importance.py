@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
+import json
 import math
 import sys
 from pathlib import Path
@@ -296,6 +297,64 @@ def test_relative_weights_any_width():
     rw = imp.relative_weights(rxx, rxy)
     assert rw.sum() == pytest.approx(lstsq_r2(z[:, 1:], z[:, 0], range(60)), abs=1e-10)
     assert np.all(rw >= 0)
+
+
+# --- relative weights for a binary outcome (Tonidandel & LeBreton 2010) ---------------------------
+
+def test_logistic_relative_weights_match_r_on_swiss():
+    # tests/fixtures/r/logistic_rw_reference.R: the authors' RWA-Web steps with base R glm()
+    ref = json.loads((Path(__file__).parent / "fixtures" / "r" / "logistic_rw_reference.json").read_text())
+    y = (SWISS["Fertility"] > 70).to_numpy(float)
+    d = imp.logistic_relative_weights(np.column_stack([y, SWISS[PREDICTORS].to_numpy()]))
+    assert d.rw == pytest.approx([ref["raw_weights"][p] for p in PREDICTORS], abs=1e-9)
+    assert d.beta == pytest.approx([ref["beta"][p] for p in PREDICTORS], abs=1e-9)
+    assert d.r2 == pytest.approx(ref["r2"], abs=1e-9)
+    assert d.rw.sum() == pytest.approx(d.r2, abs=1e-12)
+
+
+def logistic_rw_directly(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """T&L relative weights written out on the rows: SVD counterparts, statsmodels Logit, ε."""
+    import statsmodels.api as sm
+
+    xs = (x - x.mean(axis=0)) / x.std(axis=0)
+    u, _, vt = np.linalg.svd(xs, full_matrices=False)
+    z = u @ vt  # orthogonal counterparts (columns orthonormal)
+    z = z / z.std(axis=0)
+    lam = np.linalg.lstsq(z, xs, rcond=None)[0]  # regression of X on Z: R_xx^{1/2}
+    fit = sm.Logit(y, sm.add_constant(z)).fit(disp=False, method="newton", tol=1e-12, maxiter=100)
+    b = fit.params[1:]
+    prob = fit.predict()
+    r2 = np.corrcoef(y, prob)[0, 1] ** 2
+    beta = b * np.sqrt(r2) / np.log(prob / (1 - prob)).std()
+    return (lam.T ** 2) @ beta ** 2, r2
+
+
+def test_logistic_relative_weights_equal_a_direct_row_level_computation():
+    rng = np.random.default_rng(21)
+    n, k = 700, 5
+    x = np.round(rng.normal(size=(n, k)) @ rng.normal(size=(k, k)) * 0.6 + 4)
+    freq = rng.integers(1, 4, n)  # integer weights: the same as the rows repeated
+    eta = (x - x.mean(axis=0)) @ np.array([0.8, -0.4, 0.0, 0.3, 0.1])
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
+    d = imp.logistic_relative_weights(np.column_stack([y, x]), freq)
+    rw, r2 = logistic_rw_directly(np.repeat(y, freq), np.repeat(x, freq, axis=0))
+    assert d.rw == pytest.approx(rw, abs=1e-9)
+    assert d.r2 == pytest.approx(r2, abs=1e-9)
+    assert d.rw.sum() == pytest.approx(d.r2, abs=1e-12) and d.rw_share.sum() == pytest.approx(1.0)
+    assert d.iterations < 30
+
+
+def test_logistic_relative_weights_reject_bad_outcomes_and_separation():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 3))
+    with pytest.raises(ValueError, match="0/1"):
+        imp.logistic_relative_weights(np.column_stack([x[:, 0] > 0, x]).astype(float) + 1)
+    y = (x[:, 0] > 0).astype(float)  # x0 separates y perfectly
+    with pytest.raises(imp.DegenerateDataError, match="separated") as err:
+        imp.logistic_relative_weights(np.column_stack([y, x]))
+    assert err.value.reason == "separation"
+    with pytest.raises(imp.DegenerateDataError, match="zero variance"):
+        imp.logistic_relative_weights(np.column_stack([np.ones(200), x]))
 
 
 # --- degenerate data ----------------------------------------------------------------------------

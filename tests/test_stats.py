@@ -134,6 +134,19 @@ def test_holm_by_hand():
     assert list(holm(p)) == pytest.approx([0.03, 0.06, 0.06, 0.02])
 
 
+def test_holm_equals_statsmodels_with_ties_and_nan():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        m = int(rng.integers(1, 25))
+        p = rng.uniform(0, 1, m) ** 3
+        p[rng.uniform(size=m) < 0.2] = p[0]  # ties
+        assert holm(p) == pytest.approx(multipletests(p, method="holm")[1], abs=1e-15)
+    with_nan = np.array([0.02, np.nan, 0.01])
+    assert np.isnan(holm(with_nan)[1]) and holm(with_nan)[[0, 2]] == pytest.approx([0.02, 0.02])
+
+
 def test_holm_leaves_nan_out_of_the_family():
     out = holm([0.01, np.nan, 0.02])
     assert np.isnan(out[1])

@@ -6,6 +6,7 @@ so Chinese labels render on a reviewer's machine without network access or CJK s
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -20,13 +21,20 @@ def notebook_to_html(executed: Path, font: "FontSubset | None" = None) -> str:
     ``font``: a :class:`FontSubset` prepared while the notebook ran (else it is built here).
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(executed), as_version=4)
-    exporter = HTMLExporter(template_name="csat_report", extra_template_basedirs=[str(TEMPLATE_DIR)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get("title", "report")}})
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get("title", "report")}})
     return embed_cjk_font(body, font)
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One HTMLExporter per process: building it (template lookup, Jinja compilation) costs
+    0.2-0.5 s, which a batch worker would otherwise pay for every segment."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="csat_report", extra_template_basedirs=[str(TEMPLATE_DIR)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
 CJK_FIRST_CODEPOINT = 0x2E80  # CJK radicals onward: Han, kana, Hangul, full-width forms
@@ -55,6 +63,10 @@ class FontSubset:
             self._woff = _subset_woff(self.chars) if self.chars else None
         except Exception:  # a page without the embedded font still renders where CJK fonts exist
             self._woff = None
+        try:
+            _exporter()  # and have the HTML exporter ready too (0.2-0.5 s, also while the kernel works)
+        except Exception:  # notebook_to_html will raise it where it can be reported
+            pass
 
     def woff_for(self, chars: set[int]) -> bytes | None:
         """The subset, if it covers ``chars``; else None (the caller builds one)."""

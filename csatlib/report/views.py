@@ -337,6 +337,7 @@ def drivers_section(results: Results, key: str = "drivers") -> Fragment:
     method = (f"<p class='note'>{_e(d['method'])}; Johnson's relative weights exact; intervals from "
               f"{d['bootstrap_replicates']} seeded bootstrap replicates. Quadrants after Martilla &amp; James "
               f"(1977), lines at the means of importance and performance.</p>")
+    method += (f"<p class='note'>Shapley/LMG shares estimated from sampled orders of entry: the Monte Carlo standard error of each share is at most {d['mc_error']:.4f} and is included in its interval.</p>" if d.get("mc_error") else "")
     return _wrap(lead + table + (f"<ul class='note'>{notes}</ul>" if notes else "") + method)
 
 

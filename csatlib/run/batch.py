@@ -7,10 +7,15 @@ rendered files as bytes and the client writes them atomically into
 ``<out>/<wave>/by-<column>/<value>/``. Segments below ``min_base`` get no report but a line in
 the batch index saying why; a failed segment does not stop the others.
 
-Fixed costs: a worker process imports the analysis stack once and keeps it for every segment it
-renders. Each segment's notebook runs in a fresh kernel, which keeps one segment's report from
-seeing another's state; that kernel starts (and imports the report stack) in the background
-while the worker analyses the segment, so its start-up overlaps with real work.
+Fixed costs are paid once per worker, not once per segment: a worker process imports the
+analysis stack once, and keeps one warm report kernel (:class:`csatlib.report.notebook.KernelPool`)
+for every segment it renders. The first segment's kernel starts in the background while that
+segment is analysed; later segments reuse it after a reset that empties its namespace, closes its
+figures, restores the report's matplotlib settings, moves it to the segment's folder and restarts
+its execution count, so each report is the same as on a fresh kernel (a test compares them byte
+for byte). The parts every segment shares (spec, notebook, provenance, quality record) are sent
+to the workers once; each task carries only its segment's rows. The CJK font subset of each page
+is built while its notebook executes.
 
 Re-runs are idempotent: a segment whose folder already holds a complete report for the same
 input file hash, spec, segment and csatlib version is skipped unless ``force`` is set.
@@ -87,30 +92,41 @@ def _fingerprint(input_sha: str, spec_fp: str, column: str, value: str) -> str:
     return f"{input_sha}:{spec_fp}:{column}={value}:csatlib {__version__}"
 
 
-def render_segment(task: dict[str, Any]) -> dict[str, Any]:
+_KERNELS = None  # this worker process's pool of warm report kernels (see the module docstring)
+
+
+def _kernel_pool():
+    global _KERNELS
+    if _KERNELS is None:
+        from ..report.notebook import KernelPool
+
+        _KERNELS = KernelPool()
+    return _KERNELS
+
+
+def render_segment(task: dict[str, Any], common: dict[str, Any] | None = None) -> dict[str, Any]:
     """Worker side: analyse one segment's rows and render its report; returns the files as bytes.
 
     Runs in a Dask worker process. Imports and the analysis stack load once per worker process
-    (Python's module cache); everything the task needs travels inside ``task``. The segment's
-    kernel starts while its rows are analysed.
+    (Python's module cache), and so does the report kernel (a worker-level pool). ``common``
+    holds what every segment shares (sent to each worker once); ``task`` the segment's own part.
     """
-    from ..report.notebook import WarmKernel
-
+    task = {**(common or {}), **task}
     tmp = tempfile.TemporaryDirectory(prefix="csat-segment-")
     folder = Path(tmp.name)
     (folder / "report_source.ipynb").write_bytes(task["notebook"])
-    kernel = WarmKernel(folder)  # starts while this segment is analysed
+    kernel = _kernel_pool().acquire(folder)  # warm from an earlier segment, or starting meanwhile
     try:
         return _render(task, folder, kernel)
     finally:
-        kernel.shutdown()
+        kernel.done()  # back to the pool (execute_notebook already did, unless analysis failed)
         tmp.cleanup()
 
 
 def _render(task: dict[str, Any], folder: Path, kernel) -> dict[str, Any]:
     """Analyse the segment and render its report in ``folder`` (see :func:`render_segment`)."""
     from ..output import atomic_write_text
-    from ..report.html import notebook_to_html
+    from ..report.html import FontSubset, notebook_to_html
     from ..report.notebook import execute_notebook
     from ..results import Estimate, Provenance, QualitySummary
     from ..spec import parse_spec
@@ -137,9 +153,12 @@ def _render(task: dict[str, Any], folder: Path, kernel) -> dict[str, Any]:
                                                 "note": "rows of this segment; the wave-level expectations "
                                                         "are in the batch folder's validation.json"})
     results.write(folder / "results.json")
+    # the page's Chinese glyphs come from the results and the notebook: subset the font meanwhile
+    font = FontSubset((folder / "results.json").read_text(encoding="utf-8")
+                      + task["notebook"].decode("utf-8", errors="ignore"))
     execute_notebook(folder / "report_source.ipynb", folder / "report.ipynb", {"results_dir": str(folder)},
                      kernel=kernel)
-    atomic_write_text(folder / "report.html", notebook_to_html(folder / "report.ipynb"))
+    atomic_write_text(folder / "report.html", notebook_to_html(folder / "report.ipynb", font))
     files = {name: (folder / name).read_bytes()
              for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "results.json")}
     return {"files": files, "headline": {k: e.estimate for k, e in results.headline(HEADLINE_KPIS).items()}}
@@ -245,28 +264,31 @@ def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, prev
         q_reasons = (q_rows[REASONS_COLUMN].astype(str).str.split("; ").explode().str.split(":").str[0]
                      .value_counts() if len(q_rows) else pd.Series(dtype=int))
         tasks.append((value, seg_folder, len(rows), {
-            "spec": dict(spec.raw), "spec_source": spec.source, "wave": wave, "column": column, "value": value,
-            "clean": _parquet(rows), "quarantine": _parquet(q_rows), "notebook": nb_bytes,
-            "provenance": provenance, "fingerprint": fp, "previous": _previous_task(prev, column, value),
+            "value": value, "clean": _parquet(rows), "quarantine": _parquet(q_rows), "fingerprint": fp,
+            "previous": _previous_task(prev, column, value),
             "quality": {**quality, "reasons": [{"reason": k, "column": None, "rows": int(v)}
                                                for k, v in q_reasons.items()]},
         }))
+    common = {"spec": dict(spec.raw), "spec_source": spec.source, "wave": wave, "column": column,
+              "notebook": nb_bytes, "provenance": provenance}
     if tasks:
-        outcomes.update(_run_tasks(tasks, batch_dir, scheduler, progress))
+        outcomes.update(_run_tasks(tasks, common, batch_dir, scheduler, progress))
     ordered = [outcomes[v] for v in values]
     summary = BatchSummary(wave, column, batch_dir, ordered, time.perf_counter() - t0)
     _write_index(summary, spec.name)
     return summary
 
 
-def _run_tasks(tasks, batch_dir: Path, scheduler: str | None, progress) -> dict[str, SegmentOutcome]:
+def _run_tasks(tasks, common: dict[str, Any], batch_dir: Path, scheduler: str | None,
+               progress) -> dict[str, SegmentOutcome]:
     from dask.distributed import as_completed
 
     client, cluster = _client(scheduler)
     outcomes: dict[str, SegmentOutcome] = {}
     try:
-        futures = {client.submit(render_segment, task, key=f"csat-{i}-{task['fingerprint'][:12]}", pure=False):
-                   (value, folder, rows) for i, (value, folder, rows, task) in enumerate(tasks)}
+        shared = client.scatter(common, broadcast=True, hash=False)  # once per worker, not per segment
+        futures = {client.submit(render_segment, task, shared, key=f"csat-{i}-{task['fingerprint'][:12]}",
+                                 pure=False): (value, folder, rows) for i, (value, folder, rows, task) in enumerate(tasks)}
         done = 0
         for future in as_completed(futures):
             value, folder, rows = futures[future]

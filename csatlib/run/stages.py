@@ -20,7 +20,7 @@ import pandas as pd
 from .previous import PreviousWave, collect_trend, load_previous
 from ..analysis.change import compare_waves
 from ..analysis.verbatims import verbatim_sample
-from ..analysis.drivers import key_drivers
+from ..analysis.drivers import DriversSkipped, key_drivers
 from ..analysis.gap import gap_analysis
 from ..analysis.loyalty import loyalty_models
 from ..validation.suite import build_suite, ensure_suite
@@ -191,12 +191,17 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
             estimates += gaps.estimates()
     gap_drivers = None
     with timings.stage("drivers"):
-        drivers = key_drivers(clean, spec, "perception")
-        if drivers is None:
-            skipped["drivers"] = "Key drivers: the spec lists fewer than two dimensions (or too few complete answers)."
-        else:
+        try:
+            drivers = key_drivers(clean, spec, "perception")
+        except DriversSkipped as exc:
+            drivers, skipped["drivers"] = None, str(exc)
+        if drivers is not None:
             estimates += drivers.estimates()
-            gap_drivers = key_drivers(clean, spec, "gap")
+            try:
+                gap_drivers = key_drivers(clean, spec, "gap")
+            except DriversSkipped as exc:
+                if exc.reason != "dimensions":  # fewer than two gap dimensions: nothing to say
+                    skipped["drivers_gap"] = str(exc)
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
@@ -219,10 +224,14 @@ def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, pre
 
 
 def analyse_file(data: str | Path, spec: str | Path | Spec, wave: str, previous: str | Path | None = None,
-                 suite_dir: str | Path | None | bool = False) -> Results:
+                 suite_dir: str | Path | None | bool = False, cache=True) -> Results:
     """Load, validate and analyse one file in memory: the notebook entry point.
 
     Nothing is written unless ``suite_dir`` is a folder or None (then the stored suite is used).
+    ``cache``: the loaded and validated wave is kept (:class:`csatlib.run.cache.WaveCache`, keyed
+    by the file's SHA-256, the spec, the suite and the wave label), so re-running on an unchanged
+    file does not validate again; True = the process-wide cache, a ``WaveCache`` = that one
+    (e.g. with a folder on disk), False = none.
 
     Raises
     ------
@@ -230,7 +239,21 @@ def analyse_file(data: str | Path, spec: str | Path | Spec, wave: str, previous:
         When the wave fails a table-level expectation.
     """
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
-    loaded, validation = validate_file(data, spec, wave, suite_dir)
+    from .cache import WaveCache, default_cache
+
+    cache = default_cache() if cache is True else cache if isinstance(cache, WaveCache) else None
+    key = hit = None
+    if cache is not None and Path(data).is_file():
+        suite = build_suite(spec) if suite_dir is False else ensure_suite(
+            spec, None if suite_dir is True else suite_dir).suite
+        key = cache.key(data, spec, suite, wave)
+        hit = cache.get(key)
+    if hit is not None:
+        loaded, validation = replace(hit[0], path=Path(data)), hit[1]  # same bytes, maybe another name
+    else:
+        loaded, validation = validate_file(data, spec, wave, suite_dir)
+        if key is not None:
+            cache.put(key, loaded, validation)
     if validation.blocked:
         raise ValidationBlocked(f"{data}: validation blocked: {'; '.join(validation.blocking)}",
                                 validation.blocking)

@@ -176,12 +176,22 @@ def two_proportion_z_test(p1: float, n1: float, p2: float, n2: float, level: flo
 
 
 def holm(pvalues) -> np.ndarray:
-    """Holm step-down adjusted p values (NaN entries are left out of the family and stay NaN)."""
-    from statsmodels.stats.multitest import multipletests
+    """Holm step-down adjusted p values (NaN entries are left out of the family and stay NaN).
 
+    Sorted ascending, the i-th smallest of m p values (i = 0..m-1) becomes
+    max_{j <= i} min(1, (m - j) p_(j)). The same numbers as R's ``p.adjust(p, "holm")`` and
+    statsmodels' ``multipletests(p, method="holm")``, without the full garbage collection the
+    latter runs on every call (0.1-0.4 s in a process that has imported Great Expectations).
+    """
     p = np.asarray(pvalues, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+        vals = p[ok]
+        order = np.argsort(vals, kind="stable")
+        m = len(vals)
+        adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * vals[order]))
+        ranked = np.empty(m)
+        ranked[order] = adjusted
+        out[ok] = ranked
     return out
