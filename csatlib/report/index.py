@@ -10,7 +10,11 @@ from ..output import atomic_write_text
 from ..results import wave_sort_key
 from .wording import format_estimate
 
-__all__ = ["index_page", "write_index"]
+__all__ = ["index_page", "write_index", "INDEX_FILES"]
+
+# files of a wave folder the index links, beside its report
+INDEX_FILES = (("report.pdf", "PDF"), ("tables.xlsx", "tables"), ("results.json", "results"),
+               ("quarantine.csv", "quarantine"))
 
 
 def _headline(doc: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +29,8 @@ INDEX_STYLE = """<style>body{font-family:system-ui,-apple-system,"Segoe UI","Not
 sans-serif;max-width:900px;margin:2em auto;padding:0 18px;color:#1d2730}table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #dde3ea;padding:6px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
 th{background:#f3f6f9}.up{color:#2e7d4f}.down{color:#b23b3b}.ns,.muted{color:#8c99a6}
-.bad{color:#b23b3b;font-weight:600}</style>"""
+.bad{color:#b23b3b;font-weight:600}.wrap{overflow-x:auto}td.files{text-align:left;white-space:nowrap}
+td.files a{margin-right:.6em}</style>"""
 
 
 def index_page(title: str, body: str) -> str:
@@ -74,10 +79,13 @@ def write_index(out_root: str | Path) -> Path:
             link = f"{e(folder)}/report.html"
             has_report = (out_root / folder / "report.html").exists()
             name = f"<a href='{link}'>{e(str(doc.get('wave')))}</a>" if has_report else e(str(doc.get("wave")))
-            rows.append(f"<tr><td>{name}</td><td>{e(str(doc.get('rows', {}).get('clean', '–')))}</td>{''.join(cells)}</tr>")
+            files = " ".join(f"<a href='{e(folder)}/{e(fname)}'>{e(label)}</a>" for fname, label in INDEX_FILES
+                             if (out_root / folder / fname).is_file())
+            rows.append(f"<tr><td>{name}</td><td>{e(str(doc.get('rows', {}).get('clean', '–')))}</td>{''.join(cells)}"
+                        f"<td class='files'>{files}</td></tr>")
         head_cells = "".join(f"<th>{e(label)}</th>" for _, label in ids)
-        sections.append(f"<h2>{e(survey)}</h2><table><tr><th>wave</th><th>clean base</th>{head_cells}</tr>"
-                        + "".join(rows) + "</table>")
+        sections.append(f"<h2>{e(survey)}</h2><div class='wrap'><table><tr><th>wave</th><th>clean base</th>"
+                        f"{head_cells}<th>files</th></tr>" + "".join(rows) + "</table></div>")
     body = ("<h1>CSAT research reports</h1><p>Newest wave first. ▲/▼ mark a change from the previous wave that is "
             "statistically significant (Holm-adjusted p &lt; 0.05); ≈ marks a change within sampling noise.</p>"
             + ("".join(sections) or "<p>No reports yet.</p>"))

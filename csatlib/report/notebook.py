@@ -44,9 +44,7 @@ class WarmKernel:
     notebook runs on a fresh kernel as usual.
     """
 
-    PRELOAD = ("import IPython.display, matplotlib\nmatplotlib.use('Agg')\n"
-               "import csatlib, csatlib.report.views, csatlib.report.charts, csatlib.results\n"
-               "csatlib.report.charts.use_report_style()")
+    PRELOAD = "import IPython.display\nimport csatlib, csatlib.report.views, csatlib.results"
 
     def __init__(self, cwd: Path, kernel_name: str = "python3"):
         import threading
