@@ -158,7 +158,7 @@ def header(results: Results, run_date: _dt.datetime | None = None) -> Fragment:
     when = (run_date or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)
     version = results.provenance.versions.get("csatlib", "")
     prev = (f" · compared with wave <b>{_e(results.previous_wave)}</b>" if results.previous_wave
-            else " · first wave reported (no earlier wave to compare with)")
+            else " · first wave reported: no earlier wave to compare with, so no change is tested")
     weighted = "weighted" if results.weighted else "unweighted"
     toc = "".join(f'<li><a href="#{s.id}">{_e(s.short)}</a></li>' for s in sections(results))
     return Fragment(
@@ -320,9 +320,7 @@ def kpi_section(results: Results) -> Fragment:
                      f"<p class='sub'>{_e(labels.kpi_note(e.id))} · {_e(_base(e, results.weighted))}</p>"
                      f"{_change_line(results, labels, e)}</div>")
     body = f"<div class='tiles'>{''.join(tiles)}</div>" if tiles else "<p>No headline estimate.</p>"
-    if not results.previous_wave:
-        body += "<p class='note'>This is the first wave reported for this survey: no change is tested.</p>"
-    else:
+    if results.previous_wave:  # a first wave says so once, in the header
         body += ("<p class='note'>▲/▼: a significant change (Holm-adjusted across the measures compared, "
                  "p &lt; 0.05); “small” marks a significant change below the size threshold stated in the "
                  "<a href='#appendix'>appendix</a>.</p>")
