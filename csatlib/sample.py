@@ -17,7 +17,7 @@ import pandas as pd
 __all__ = ["SAMPLE_SPEC", "generate_wave", "write_sample", "sample_files", "SAMPLE_WAVES"]
 
 SAMPLE_SPEC = """\
-# Retail CSAT questionnaire: the DESIGN.md example spec (see data/README.md for every column).
+# Retail CSAT questionnaire: the shipped sample survey (see data/README.md for every column and label).
 name: retail-csat
 id: respondent_id
 wave: wave
