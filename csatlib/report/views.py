@@ -455,12 +455,13 @@ def _segment_columns(results: Results) -> list[str]:
 
 
 def _segment_values(results: Results, labels: Labels, column: str) -> list[str]:
-    seen: list[str] = []
+    seen: dict[str, None] = {}
     for e in results.estimates:
-        if e.segment and column in e.segment and str(e.segment[column]) not in seen:
-            seen.append(str(e.segment[column]))
+        if e.segment and column in e.segment:
+            seen.setdefault(str(e.segment[column]), None)
     order = labels.categories(column)
-    return [v for v in order if v in seen] + [v for v in seen if v not in order]
+    listed = set(order)
+    return [v for v in order if v in seen] + [v for v in seen if v not in listed]
 
 
 def segments_section(results: Results) -> Fragment:
@@ -471,16 +472,17 @@ def segments_section(results: Results) -> Fragment:
     labels = Labels(results)
     ids = [i for i in HEADLINE if results.get(i) is not None]
     min_base = results.quality.thresholds.get("min_base")
+    lookup = {(e.id, tuple(sorted((e.segment or {}).items()))): e for e in results.estimates}  # hundreds of segments
     parts = []
     for column in columns:
         name = labels.segment(column)
         values = _segment_values(results, labels, column)
         rows, chart_rows, sig_text = [], [], []
-        for v in values:
+        for position, v in enumerate(values):
             seg = {column: v}
             cells, base = [], None
             for i in ids:
-                e = results.get(i, seg)
+                e = lookup.get((i, tuple(sorted(seg.items()))))
                 kind = kind_of(i)
                 if e is None:
                     cells.append(_td("–"))
@@ -509,7 +511,7 @@ def segments_section(results: Results) -> Fragment:
             base_txt = f"{base:,}" if base is not None else "–"
             if suppressed and min_base is not None:
                 base_txt += f" <span class='muted'>(&lt; {_e(min_base)})</span>"
-            rows.append("<tr>" + _th_row(_e(v), values.index(v)) + _td(base_txt, base) + "".join(cells) + "</tr>")
+            rows.append("<tr>" + _th_row(_e(v), position) + _td(base_txt, base) + "".join(cells) + "</tr>")
         head = [_e(name), "base"] + [_e(labels.kpi(i)) for i in ids]
         parts.append(f"<h3>By {_e(name.lower() if name.isascii() else name)}</h3>"
                      + _table(head, rows, f"Headline KPIs by {name}"))
@@ -539,6 +541,9 @@ def segments_section(results: Results) -> Fragment:
 # loyalty
 def _loyalty_label(labels: Labels, m: LoyaltyModel) -> str:
     if m.kind == "binary":
+        nps = labels.spec.get("nps") or {}
+        if m.outcome == "promoter" and isinstance(nps, dict) and nps.get("column") is not None:
+            return f"Promoter share ({labels.item(str(nps['column']))}, 9–10)"
         return m.label
     return labels.item(m.outcome)
 
@@ -745,6 +750,10 @@ def _column_name(labels: Labels, column: Any) -> str:
             for role in ("perception", "expectation", "importance"):
                 if str(d.get(role)) == col:
                     return f"{labels.dimension(name)} ({role})"
+    roles = {"duration": "Interview length", "weight": "Weight", "id": "Respondent id", "wave": "Wave"}
+    for key, name in roles.items():
+        if str(labels.spec.get(key)) == col:
+            return name
     if col in labels._items:  # noqa: SLF001 - same module family
         return labels.item(col)
     return humanise(col)
