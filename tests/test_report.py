@@ -243,3 +243,23 @@ def test_planted_borderline_attribute_has_one_verdict_on_the_rendered_page(demo_
     verdicts = re.findall(r"<span class=\"verdict ([^\"]*)\" data-dimension=\"" + re.escape(top["dimension"])
                           + r"\">([^<]*)</span>", page)
     assert verdicts == [("borderline", "Borderline")], verdicts
+
+
+@pytest.mark.parametrize("chromium", ["", "/bin/false"])
+def test_exports_without_a_working_chromium_skip_the_pdf_and_its_link(demo_reports, tmp_path, monkeypatch, chromium):
+    from csatlib.report.exports import write_exports
+
+    for name in ("results.json", "report.html", "validation.json", "quarantine.csv"):
+        shutil.copy(demo_reports / "2026Q3" / name, tmp_path / name)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    # a freshly rendered page still holds the marker; the published one has its links filled in
+    page = re.sub(r'<p class="files">.*?</p>', '<p class="files"><!--csat:files--></p>', page, flags=re.S)
+    (tmp_path / "report.html").write_text(page, encoding="utf-8")
+    monkeypatch.setenv("CSAT_CHROMIUM", chromium)
+    notes = []
+    written = write_exports(tmp_path, progress=notes.append)
+    assert [p.name for p in written] == ["tables.xlsx"]
+    assert not (tmp_path / "report.pdf").exists()
+    assert notes and notes[0].startswith("report.pdf skipped")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'href="report.pdf"' not in html and 'href="tables.xlsx"' in html and "<!--csat:files-->" not in html

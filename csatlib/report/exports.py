@@ -223,25 +223,44 @@ def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str]
     """Write tables.xlsx (and report.pdf) beside report.html and results.json in ``folder``,
     and link every sibling file that exists from the page's header. Returns the files written.
 
-    A missing or failing Chromium skips the PDF with a note on ``progress``; the rest stands.
+    Chromium prints the PDF in its own process while the workbook is written, so the two cost
+    about as much as the slower one. A missing or failing Chromium skips the PDF with a note on
+    ``progress``; the rest stands.
     """
+    import threading
+
     from .browser import BrowserError, find_chromium
 
     folder = Path(folder)
     results = load_results(folder)
-    written = [write_tables(results, folder / "tables.xlsx")]
     page_path = folder / "report.html"
     page = page_path.read_text(encoding="utf-8")
-    present = [n for n, _ in SIBLING_FILES if (folder / n).is_file()]
+    present = [n for n, _ in SIBLING_FILES if n == "tables.xlsx" or (folder / n).is_file()]
+    failure: list[BaseException] = []
+    printer = None
     if pdf and find_chromium() is not None:
         atomic_write_text(page_path, link_files(page, ["report.pdf", *present]))
-        try:
-            written.append(write_pdf(page_path, folder / "report.pdf"))
-            return written
-        except BrowserError as exc:
-            if progress:
-                progress(f"report.pdf skipped: {exc}")
+
+        def print_pdf() -> None:
+            try:
+                write_pdf(page_path, folder / "report.pdf")
+            except BaseException as exc:  # reported below, in the calling thread
+                failure.append(exc)
+
+        printer = threading.Thread(target=print_pdf, name="csat-print-pdf", daemon=True)
+        printer.start()
     elif pdf and progress:
         progress("report.pdf skipped: no Chromium found (install chromium, or set CSAT_CHROMIUM)")
+    try:
+        written = [write_tables(results, folder / "tables.xlsx")]
+    finally:
+        if printer is not None:
+            printer.join()
+    if printer is not None and not failure:
+        return [*written, folder / "report.pdf"]
+    if failure and not isinstance(failure[0], BrowserError):
+        raise failure[0]
+    if failure and progress:
+        progress(f"report.pdf skipped: {failure[0]}")
     atomic_write_text(page_path, link_files(page, present))
     return written
