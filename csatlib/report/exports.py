@@ -250,7 +250,10 @@ def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str]
         printer = threading.Thread(target=print_pdf, name="csat-print-pdf", daemon=True)
         printer.start()
     elif pdf and progress:
-        progress("report.pdf skipped: no Chromium found (install chromium, or set CSAT_CHROMIUM)")
+        import os
+
+        progress("report.pdf skipped: " + ("CSAT_CHROMIUM is set empty" if os.environ.get("CSAT_CHROMIUM") == ""
+                                           else "no Chromium found (install chromium, or set CSAT_CHROMIUM)"))
     try:
         written = [write_tables(results, folder / "tables.xlsx")]
     finally:
