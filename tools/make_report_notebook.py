@@ -34,6 +34,13 @@ display(views.header(results))'''),
  code("display(views.quality_section(results))"),
  code("display(views.skipped_section(results))"),
  code("display(views.appendix_section(results))"),
+ code('''# banner tables of the run (banner.csv, written when the spec has `banner:`), where this csatlib has them
+import importlib.util
+
+if importlib.util.find_spec("csatlib.report.banner") is not None:
+    from csatlib.report import banner as banner_tables
+
+    display(banner_tables.appendix_for(results_dir, results))'''),
 ]
 nb.cells = cells
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
