@@ -17,7 +17,7 @@ import pandas as pd
 __all__ = ["SAMPLE_SPEC", "generate_wave", "write_sample", "sample_files", "SAMPLE_WAVES"]
 
 SAMPLE_SPEC = """\
-# Retail CSAT questionnaire: the DESIGN.md example spec (see data/README.md for every column).
+# Retail CSAT questionnaire: the shipped sample survey (see data/README.md for every column and label).
 name: retail-csat
 id: respondent_id
 wave: wave
@@ -26,16 +26,16 @@ segments: [region, channel]
 categories:
   channel: [online, store, phone]
   region: [华东, 华南, 华北, 西南, 东北]
-satisfaction: {column: overall_sat, scale: [1, 10], top_box: 8}
-nps: {column: recommend, scale: [0, 10]}
+satisfaction: {column: overall_sat, scale: [1, 10], top_box: 8, label: Overall satisfaction 总体满意度}
+nps: {column: recommend, scale: [0, 10], label: Likelihood to recommend 推荐意愿}
 loyalty:
-  - {column: repurchase, scale: [1, 5]}
+  - {column: repurchase, scale: [1, 5], label: Repurchase intention 再次购买意愿}
 dimensions:
-  product_quality:    {perception: p_quality, expectation: e_quality, scale: [1, 7]}
-  service_quality:    {perception: p_service, expectation: e_service, scale: [1, 7]}
-  price_value:        {perception: p_price,   expectation: e_price,   scale: [1, 7]}
-  service_experience: {perception: p_exper,   expectation: e_exper,   scale: [1, 7]}
-  brand_reputation:   {perception: p_brand,   expectation: e_brand,   scale: [1, 7]}
+  product_quality:    {perception: p_quality, expectation: e_quality, scale: [1, 7], label: Product quality 产品质量}
+  service_quality:    {perception: p_service, expectation: e_service, scale: [1, 7], label: Service quality 服务质量}
+  price_value:        {perception: p_price,   expectation: e_price,   scale: [1, 7], label: Price / value 性价比}
+  service_experience: {perception: p_exper,   expectation: e_exper,   scale: [1, 7], label: Service experience 服务体验}
+  brand_reputation:   {perception: p_brand,   expectation: e_brand,   scale: [1, 7], label: Brand reputation 品牌声誉}
 text: [comment]
 pii: [email, phone]
 duration: duration_s

@@ -231,10 +231,11 @@ def test_previous_as_file_or_folder_gives_the_same_changes(tmp_path, hotel):
 def test_second_survey_report_has_every_section(hotel_run):
     _, out, _ = hotel_run
     html = (out / "2026-秋" / "report.html").read_text(encoding="utf-8")
-    for section in ("Headline KPIs", "Trend across waves", "Segments", "Satisfaction → loyalty", "Expectation gaps",
+    for section in ("Headline KPIs", "Segments", "Satisfaction → loyalty", "Expectation gaps",
                     "Key drivers and the importance-performance map", "Verbatim comments", "Data quality",
                     "Methods appendix"):
         assert section in html, section
+    assert "first wave reported" in html  # one wave: said once in the header, no empty trend section
     assert "再次入住" in html and "Promoter share" in html  # loyalty item and promoter models
     assert "清洁" in html and "位置" in html  # gap dimensions and a perception-only driver
     doc = json.loads((out / "2026-秋" / "results.json").read_text(encoding="utf-8"))

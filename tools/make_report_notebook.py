@@ -10,70 +10,37 @@ spec: str = ""  # survey spec (YAML); empty = the sample's spec
 wave: str = "2026Q3"  # wave label of `data`
 previous: str = ""  # earlier wave file or reports/WAVE folder; empty = none (the sample's 2026Q2 with the sample)''',
       metadata={"tags": ["parameters"]}),
- code('''# Thin view: every number comes from csatlib (results.json when run by `csat run`).
+ code('''# Thin view: every number comes from csatlib (results.json when run by `csat run`); each
+# cell below displays one section of the page (csatlib.report.views).
 from IPython.display import display
 
 import csatlib
-from csatlib.report import charts, views
+from csatlib.report import views
 
 if not results_dir and not data:
     spec, waves = csatlib.sample_files()
     data, previous = waves[wave], waves["2026Q2"] if wave != "2026Q2" else ""
 results = (csatlib.load_results(results_dir) if results_dir
            else csatlib.analyse_file(data, spec, wave, previous or None))
-charts.use_report_style()
-display(views.title(results))'''),
- md("## Headline KPIs"),
- code("display(views.headline_table(results))"),
- md("## Change since the previous wave"),
- code("display(views.change_summary(results))"),
- md("## Trend across waves"),
- code('''if len(results.trend) > 1:
-    for kpi, label, scale, unit in [("satisfaction.score", "Satisfaction score", 1, ""),
-                                    ("satisfaction.rate", "Satisfaction rate (%)", 100, "%"),
-                                    ("nps", "NPS", 1, "")]:
-        if any(kpi in row for row in results.trend):
-            charts.show(charts.trend_chart(results.trend, kpi, label, scale=scale, unit=unit))
-else:
-    display(views.Fragment("<p>Only one wave of this survey has been reported so far; the trend starts "
-                           "with the next wave.</p>"))'''),
- md("## Segments"),
- code('''columns = results.provenance.spec.get("segments") or []
-if not columns:
-    display(views.Fragment("<p>The spec defines no segments, so no breakdown is shown.</p>"))
-for column in columns:
-    display(views.heading(f"By {column}"))
-    display(views.segment_table(results, column))
-    rows = views.segment_chart_rows(results, column)
-    if rows:
-        total = results.get("satisfaction.score")
-        charts.show(charts.segment_chart(rows, f"Satisfaction score by {column}", "mean (95% CI)",
-                                         total.estimate if total else None))'''),
- md("## Satisfaction → loyalty"),
- code('''display(views.loyalty_section(results))
-for curve in views.loyalty_curves(results):
-    charts.show(charts.loyalty_curve_chart(curve["points"], curve["title"],
-                                           "promoter share (%)" if curve["binary"] else "predicted loyalty",
-                                           scale=100 if curve["binary"] else 1, highlight=curve["highlight"]))'''),
- md("## Expectation gaps"),
- code('''display(views.gap_section(results))
-if views.gap_rows(results):
-    charts.show(charts.gap_chart(views.gap_rows(results), "Expectation gap by dimension"))'''),
- md("## Key drivers and the importance-performance map"),
- code('''display(views.drivers_section(results))
-rows = views.driver_rows(results)
-if rows:
-    charts.show(charts.driver_chart(rows, "What drives overall satisfaction"))
-    charts.show(charts.ipa_chart(rows, "Importance-performance map", "mean perception"))
-if results.drivers_gap is not None:
-    display(views.heading("Drivers among the expectation gaps", 3))
-    display(views.drivers_section(results, "drivers_gap"))'''),
- md("## Verbatim comments"),
+display(views.header(results))'''),
+ code("display(views.findings_section(results))"),
+ code("display(views.kpi_section(results))"),
+ code("display(views.trend_section(results))"),
+ code("display(views.priorities_section(results))"),
+ code("display(views.segments_section(results))"),
+ code("display(views.loyalty_section(results))"),
+ code("display(views.gaps_section(results))"),
  code("display(views.verbatims_section(results))"),
- md("## Data quality"),
  code("display(views.quality_section(results))"),
- md("## Methods appendix"),
- code("display(views.methods_section(results))\ndisplay(views.skipped_section(results))"),
+ code("display(views.skipped_section(results))"),
+ code("display(views.appendix_section(results))"),
+ code('''# banner tables of the run (banner.csv, written when the spec has `banner:`), where this csatlib has them
+import importlib.util
+
+if importlib.util.find_spec("csatlib.report.banner") is not None:
+    from csatlib.report import banner as banner_tables
+
+    display(banner_tables.appendix_for(results_dir, results))'''),
 ]
 nb.cells = cells
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -1,21 +1,56 @@
-"""Verbatim comments chosen for the report (already PII-redacted by the loader)."""
+"""Verbatim comments chosen for the report (already PII-redacted by the loader).
+
+A reviewer reads a handful of comments per segment, so each one should count: repeated
+comments are shown once, segments come in the spec's order, segments too small to report
+(fewer clean rows than ``quality.min_base``) are never quoted, every comment carries its
+respondent's satisfaction score, and the choice alternates between less and more satisfied
+customers (NPS detractors and promoters when the spec has an NPS item, else below and at or
+above the satisfaction top box), drawn with a fixed seed so re-runs quote the same comments.
+"""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..frame import MISSING_SEGMENT
 from ..spec import Spec
 
 __all__ = ["verbatim_sample"]
 
+_SPACE = re.compile(r"\s+")
+
+
+def _groups(frame: pd.DataFrame, spec: Spec, rows: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(group label, satisfaction score) of each commenting row: detractor/passive/promoter from
+    the NPS answer when there is one, else less satisfied / satisfied from the top box."""
+    sat = pd.to_numeric(frame.loc[rows, spec.satisfaction.column], errors="coerce").to_numpy(float)
+    group = np.where(sat >= spec.satisfaction.top_box, "satisfied", "less satisfied").astype(object)
+    group[np.isnan(sat)] = "not rated"
+    if spec.nps is not None:
+        rec = pd.to_numeric(frame.loc[rows, spec.nps.column], errors="coerce").to_numpy(float)
+        nps = np.where(rec >= 9, "promoter", np.where(rec >= 7, "passive", "detractor")).astype(object)
+        group = np.where(np.isnan(rec), group, nps)
+    return group, sat
+
+
+def _order(values: list[str], spec: Spec, column: str | None) -> list[str]:
+    listed = list(spec.categories.get(column, ())) if column else []
+    first = [v for v in listed if v in values]
+    rest = sorted(v for v in values if v not in listed and v != MISSING_SEGMENT)
+    return first + rest + ([MISSING_SEGMENT] if MISSING_SEGMENT in values else [])
+
 
 def verbatim_sample(frame: pd.DataFrame, spec: Spec, per_segment: int = 5, seed: int = 0) -> list[dict[str, Any]]:
-    """A seeded sample of (already redacted) comments per value of the first segment column.
+    """Comments to quote per value of the first segment column (one group when there is none).
 
-    Returns one entry per group: ``{"column", "segment", "comments": n, "sample": [...]}``.
-    Escaping for HTML is the report's job; the texts here are as redacted by the loader.
+    Returns one entry per group, in the spec's order of the segment values:
+    ``{"column", "segment", "comments": n, "withheld": bool, "sample": [{"text", "satisfaction",
+    "group"}, ...]}``. A group whose segment has fewer clean rows than ``quality.min_base`` is
+    ``withheld`` with an empty sample. Texts are as redacted by the loader; escaping for HTML is
+    the report's job.
     """
     if not spec.text:
         return []
@@ -25,13 +60,52 @@ def verbatim_sample(frame: pd.DataFrame, spec: Spec, per_segment: int = 5, seed:
         return []
     rows = stacked.index.get_level_values(0)
     seg_col = spec.segments[0] if spec.segments else None
-    groups = (frame.loc[rows, seg_col].astype(object).where(frame.loc[rows, seg_col].notna(), "(missing)")
-              .astype(str).to_numpy() if seg_col else np.full(len(stacked), "all respondents"))
-    out = []
+    if seg_col:
+        seg_all = frame[seg_col].astype(object).where(frame[seg_col].notna(), MISSING_SEGMENT).astype(str)
+        sizes = seg_all.value_counts()
+        segments = seg_all.loc[rows].to_numpy()
+    else:
+        sizes = pd.Series({"All respondents": len(frame)})
+        segments = np.full(len(stacked), "All respondents", dtype=object)
+    group, sat = _groups(frame, spec, rows)
+    texts = stacked.to_numpy()
+    keys = pd.Series(texts).str.strip().str.casefold().str.replace(_SPACE, " ", regex=True).to_numpy()
     rng = np.random.default_rng(seed)
-    for g in pd.unique(groups):
-        idx = np.flatnonzero(groups == g)
-        pick = np.sort(rng.choice(idx, size=min(per_segment, idx.size), replace=False))
-        out.append({"column": seg_col, "segment": g, "comments": int(idx.size),
-                    "sample": [str(stacked.iloc[i]) for i in pick]})
+    low_groups, high_groups = ("detractor", "less satisfied"), ("promoter", "satisfied")
+    shown: set[str] = set()
+    out = []
+    for value in _order(list(pd.unique(segments)), spec, seg_col):
+        idx = np.flatnonzero(segments == value)
+        entry: dict[str, Any] = {"column": seg_col, "segment": value, "comments": int(idx.size), "withheld": False,
+                                 "sample": []}
+        if int(sizes.get(value, 0)) < spec.quality.min_base:
+            entry["withheld"] = True
+            out.append(entry)
+            continue
+        order = idx[rng.permutation(idx.size)]
+        g = group[order]
+        pools = {"low": order[np.isin(g, low_groups)], "high": order[np.isin(g, high_groups)],
+                 "other": order[~np.isin(g, low_groups + high_groups)]}
+        next_of = {k: 0 for k in pools}
+
+        def take(pool: str) -> int | None:
+            while next_of[pool] < pools[pool].size:
+                i = int(pools[pool][next_of[pool]])
+                next_of[pool] += 1
+                if keys[i] not in shown:  # each distinct comment once on the page
+                    shown.add(keys[i])
+                    return i
+            return None
+
+        picked: list[int] = []
+        while len(picked) < per_segment:
+            first = ["low", "high"] if len(picked) % 2 == 0 else ["high", "low"]
+            i = next((j for j in (take(p) for p in first + ["other"]) if j is not None), None)
+            if i is None:
+                break
+            picked.append(i)
+        picked.sort(key=lambda i: (np.nan_to_num(sat[i], nan=np.inf), keys[i]))
+        entry["sample"] = [{"text": str(texts[i]), "satisfaction": None if np.isnan(sat[i]) else float(sat[i]),
+                            "group": str(group[i])} for i in picked]
+        out.append(entry)
     return out

@@ -15,16 +15,49 @@ __all__ = ["notebook_to_html", "FontSubset", "embed_cjk_font", "TEMPLATE_DIR"]
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def notebook_to_html(executed: Path, font: "FontSubset | None" = None) -> str:
+def notebook_to_html(executed: Path, font: "FontSubset | None" = None, title: str | None = None) -> str:
     """Offline HTML of an executed notebook: no input cells, no prompts, no network references.
 
     ``font``: a :class:`FontSubset` prepared while the notebook ran (else it is built here).
+    ``title``: the page's ``<title>``; by default the survey and wave of the results.json beside
+    the notebook (a run writes both into one folder), else the notebook's own title.
+    The report's table of contents (``<nav class="csat toc">``, displayed by the first cell) is
+    moved out of its cell to the top of the page, where it can stay in view while scrolling.
     """
     import nbformat
 
     nb = nbformat.read(str(executed), as_version=4)
-    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get("title", "report")}})
-    return embed_cjk_font(body, font)
+    name = title or _results_title(Path(executed).parent) or nb.metadata.get("title", "report")
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": name}})
+    return embed_cjk_font(_place_nav(body), font)
+
+
+NAV_MARKER = "<!--csat:nav-->"
+_NAV = re.compile(r'<nav\b[^>]*\bclass="csat toc"[^>]*>.*?</nav>', re.S)
+
+
+def _place_nav(page: str) -> str:
+    """Move the first table-of-contents ``<nav>`` to the template's marker (or drop the marker)."""
+    hit = _NAV.search(page)
+    if hit is None or NAV_MARKER not in page:
+        return page.replace(NAV_MARKER, "")
+    nav = hit.group(0)
+    page = page[:hit.start()] + page[hit.end():]
+    return page.replace(NAV_MARKER, nav, 1)
+
+
+def _results_title(folder: Path) -> str | None:
+    """``<survey> — wave <wave>`` from the results.json in ``folder``, if there is one."""
+    if not (folder / "results.json").is_file():
+        return None
+    from ..errors import InputError
+    from ..results import load_results
+    from .views import title
+
+    try:
+        return title(load_results(folder))
+    except InputError:
+        return None
 
 
 @functools.lru_cache(maxsize=1)

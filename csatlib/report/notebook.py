@@ -50,18 +50,13 @@ class WarmKernel:
     process that started it dies without shutting it down.
     """
 
-    PRELOAD = ("import IPython.display, matplotlib\nmatplotlib.use('Agg')\n"
-               "import csatlib, csatlib.report.views, csatlib.report.charts, csatlib.results\n"
-               "csatlib.report.charts.use_report_style()")
+    PRELOAD = "import IPython.display\nimport csatlib, csatlib.report.views, csatlib.results"
     RESET = ("get_ipython().reset(new_session=True)\n"
-             "import os as _csat_os, matplotlib as _csat_mpl, matplotlib.pyplot as _csat_plt\n"
-             "_csat_plt.close('all')\n_csat_mpl.rcdefaults()\n_csat_os.chdir({cwd!r})\n"
-             "del _csat_os, _csat_mpl, _csat_plt\n")
+             "import os as _csat_os\n_csat_os.chdir({cwd!r})\ndel _csat_os\n")
     """Run (without storing history) before a pooled kernel's next notebook, followed by
     :attr:`PRELOAD`: IPython's own reset with a new history session (every user variable and
     output cache of the previous notebook is gone, the execution counter restarts at 1, and
-    history lines are not numbered twice), figures closed, rcParams back to the defaults, then the
-    report style; the working folder is the new notebook's. What stays is what a fresh warm kernel
+    history lines are not numbered twice), then the report imports; the working folder is the new notebook's. What stays is what a fresh warm kernel
     also has: imported modules."""
 
     def __init__(self, cwd: Path, kernel_name: str = "python3", pool: "KernelPool | None" = None):

@@ -159,8 +159,12 @@ def _render(task: dict[str, Any], folder: Path, kernel) -> dict[str, Any]:
     execute_notebook(folder / "report_source.ipynb", folder / "report.ipynb", {"results_dir": str(folder)},
                      kernel=kernel)
     atomic_write_text(folder / "report.html", notebook_to_html(folder / "report.ipynb", font))
+    from ..report.exports import write_exports
+
+    write_exports(folder, pdf=False)  # tables.xlsx; a PDF per segment would cost a browser start each
     files = {name: (folder / name).read_bytes()
-             for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "results.json")}
+             for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "tables.xlsx",
+                          "results.json")}
     return {"files": files, "headline": {k: e.estimate for k, e in results.headline(HEADLINE_KPIS).items()}}
 
 
@@ -301,7 +305,8 @@ def _run_tasks(tasks, common: dict[str, Any], batch_dir: Path, scheduler: str | 
                 progress(f"{value}: FAILED ({detail}) [{done}/{len(futures)}]")
                 continue
             target = batch_dir / folder
-            for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "results.json"):
+            for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "tables.xlsx",
+                         "results.json"):
                 atomic_write_bytes(target / name, result["files"][name])  # results.json last: complete marker
             outcomes[value] = SegmentOutcome(value, folder, "done", rows, "", result["headline"])
             progress(f"{value}: report written ({rows:,} rows) [{done}/{len(futures)}]")

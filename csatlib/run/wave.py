@@ -167,6 +167,9 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
         progress("notebook executed")
         with timings.stage("html"):
             atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb", font))
+        with timings.stage("exports"):  # tables.xlsx and report.pdf beside report.html
+            from ..report.exports import write_exports
+            write_exports(staging, progress=progress)
         publish(staging, target)
     finally:
         if staging.exists():
