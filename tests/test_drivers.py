@@ -269,7 +269,7 @@ def test_sixteen_items_sampled_within_stated_error_of_exact():
 
 
 def test_forty_items_and_the_report_states_the_error():
-    from csatlib.report.views import drivers_section
+    from csatlib.report.views import priorities_section
 
     frame, spec = wide_survey(40, n=1000, seed=40)
     res = key_drivers(frame, spec, n_boot=20)
@@ -279,8 +279,8 @@ def test_forty_items_and_the_report_states_the_error():
     doc = json.loads(json.dumps(Results("wide", "W", None, True, {}, drivers=res).to_dict()))
     assert doc["models"]["drivers"]["mc_error"] == pytest.approx(res.mc_error)
     assert DriverAnalysis.from_dict(doc["models"]["drivers"]).mc_error == pytest.approx(res.mc_error)
-    html = str(drivers_section(Results("wide", "W", None, True, {}, drivers=res)))
-    assert "Monte Carlo standard error" in html and f"{res.mc_error:.4f}" in html
+    html = str(priorities_section(Results("wide", "W", None, True, {}, drivers=res)))
+    assert "Monte Carlo error" in html and f"{100 * res.mc_error:.1f} points of share" in html
 
 
 # --- a binary outcome ------------------------------------------------------------------------------

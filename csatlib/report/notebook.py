@@ -52,11 +52,16 @@ class WarmKernel:
 
     PRELOAD = "import IPython.display\nimport csatlib, csatlib.report.views, csatlib.results"
     RESET = ("get_ipython().reset(new_session=True)\n"
-             "import os as _csat_os\n_csat_os.chdir({cwd!r})\ndel _csat_os\n")
+             "import os as _csat_os, sys as _csat_sys\n"
+             "if 'matplotlib.pyplot' in _csat_sys.modules:  # a custom notebook drew with matplotlib\n"
+             "    _csat_sys.modules['matplotlib.pyplot'].close('all')\n"
+             "    _csat_sys.modules['matplotlib'].rcdefaults()\n"
+             "_csat_os.chdir({cwd!r})\ndel _csat_os, _csat_sys\n")
     """Run (without storing history) before a pooled kernel's next notebook, followed by
     :attr:`PRELOAD`: IPython's own reset with a new history session (every user variable and
     output cache of the previous notebook is gone, the execution counter restarts at 1, and
-    history lines are not numbered twice), then the report imports; the working folder is the new notebook's. What stays is what a fresh warm kernel
+    history lines are not numbered twice), matplotlib figures closed and rcParams restored when a notebook
+    used matplotlib, then the report imports; the working folder is the new notebook's. What stays is what a fresh warm kernel
     also has: imported modules."""
 
     def __init__(self, cwd: Path, kernel_name: str = "python3", pool: "KernelPool | None" = None):
