@@ -459,3 +459,76 @@ def test_an_item_against_its_construct_leaves_the_index_undefined():
     ids = {e.id for e in model.estimates()}
     assert "index.质量" not in ids and {"index.满意", "path.质量.满意"} <= ids
     assert "质量" not in set(model.ipma["construct"].dropna()) or model.ipma.set_index("construct")["performance"].isna()["质量"]
+
+
+# ----------------------------------------------------------------------------------------------
+# the report section
+
+
+def _report_results(label="<script>alert('x')</script>"):
+    meta = PLS_REF["meta"]
+    constructs = {k: ({"items": v, "label": label} if k == "QUAL" else v) for k, v in meta["blocks"].items()}
+    constructs["顾客满意"] = constructs.pop("SAT")
+    rename = {"SAT": "顾客满意"}
+    paths = [[rename.get(a, a), rename.get(b, b)] for a, b in _ecsi_spec().index_model.paths]
+    spec = parse_spec({"name": "ecsi", "id": "rid", "segments": ["gender"],
+                       "satisfaction": {"column": "sat1", "scale": [0, 10], "top_box": 8},
+                       "dimensions": {"形象": {"perception": "imag1", "scale": [0, 10], "label": label},
+                                      "价值": {"perception": "val1", "scale": [0, 10]}},
+                       "index": {"weights": "given", "dimensions": {"形象": 1, "价值": 3}},
+                       "index_model": {"scale": [0, 10], "constructs": constructs, "paths": paths, "bootstrap": 60}})
+    frame = _ecsi_frame()
+    previous = [Estimate("index.csi", 69.0, 67.0, 71.0, n=240, n_eff=240, se=1.0,
+                         method="given weights; linearised (design-based) SE")]
+    idx, skipped = satisfaction_index(frame, spec, previous)
+    idx.trend = [{"wave": "2026Q1", "index.csi": {"estimate": 69.0, "ci_low": 67.0, "ci_high": 71.0, "n": 240}},
+                 {"wave": "2026Q2", "index.csi": {"estimate": idx.csi.csi.estimate, "ci_low": idx.csi.csi.ci_low,
+                                                  "ci_high": idx.csi.csi.ci_high, "n": 250}}]
+    return Results(survey="ecsi", wave="2026Q2", previous_wave="2026Q1", weighted=False,
+                   rows={"read": 250, "clean": 250, "quarantined": 0}, estimates=idx.estimates(), index=idx,
+                   skipped=skipped)
+
+
+def test_report_section_draws_and_escapes_everything():
+    from csatlib.report.index_model import index_section, ipma_svg, path_diagram_svg
+
+    res = _report_results()
+    html = str(index_section(res))
+    assert "<script>" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert html.count("<svg") == 3  # trend, path diagram, IPMA
+    diagram = path_diagram_svg(res.index.model)
+    assert diagram.count('fill="none" stroke-width') == 10 and "顾客满意" in diagram  # one arrow per path
+    coef = res.index.model.paths.set_index(["from", "to"]).loc[("VAL", "顾客满意"), "coefficient"]
+    assert f">{coef:.2f}</text>" in diagram
+    assert ipma_svg(res.index.model).count("<circle") == 4
+    csi = res.get("index.csi")
+    assert f"<b>{csi.estimate:.1f}</b>" in html
+    assert any(w in html for w in ("rose", "fell", "within sampling noise", "the same as"))  # the change, worded
+    assert "Cronbach" in html and f"{res.index.model.gof:.3f}" in html
+    assert html.count("gender: ") == 2  # both segments
+
+
+def test_report_section_without_index_says_why():
+    from csatlib.report.index_model import index_section, model_section
+
+    res = Results(survey="s", wave="w", previous_wave=None, weighted=False, rows={},
+                  skipped={"index": "Satisfaction index: the spec has neither an index nor an index_model key."})
+    assert "neither an index nor an index_model" in str(index_section(res))
+    assert "not estimated" in str(model_section(res))
+
+
+@pytest.mark.skipif(__import__("shutil").which("chromium") is None, reason="Debian chromium is not installed")
+def test_report_section_renders_in_headless_chromium(tmp_path):
+    import subprocess
+
+    from csatlib.report.index_model import index_section
+
+    res = _report_results(label="<img src=x onerror=\"document.body.dataset.hacked=1\">质量")
+    page = tmp_path / "index.html"
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body>" + index_section(res)
+                    + "</body></html>", encoding="utf-8")
+    out = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    dom = out.stdout
+    assert dom.count("<svg") == 3 and "data-hacked" not in dom
+    assert "&lt;img src=x onerror=" in dom and "质量" in dom
