@@ -154,9 +154,10 @@ def _boot_weights(kind: str, plan, w: np.ndarray, sat: np.ndarray, x: np.ndarray
     data = np.where(complete[:, None], np.column_stack([sat, x]), 0.0)
     _, _, cov = replicate_moments(plan, data, w * complete)
     out = np.full((len(c), x.shape[1]), np.nan)
+    flat = 1e-12 * np.abs(data).max(axis=0)
     for b in range(len(c)):
         sd = np.sqrt(np.clip(np.diag(cov[b]), 0, None))
-        if (sd <= 1e-12 * np.abs(data).max(axis=0)).any():
+        if (sd <= flat).any():
             continue
         r = cov[b] / np.outer(sd, sd)
         try:

@@ -722,9 +722,13 @@ def replicate_moments(plan: ResamplePlan, x, weights) -> tuple[np.ndarray, np.nd
     c = plan.counts
     total = c @ tw
     mean = (c @ t1) / total[:, None]
-    second = (c @ t2.reshape(len(t2), -1)).reshape(len(c), x.shape[1], x.shape[1]) / total[:, None, None]
-    cov = second - mean[:, :, None] * mean[:, None, :]
-    return total, mean + centre, (cov + np.swapaxes(cov, 1, 2)) / 2
+    upper = np.triu_indices(x.shape[1])  # the cross-products are symmetric: resample one triangle
+    half = c @ t2[:, upper[0], upper[1]]
+    second = np.empty((len(c), x.shape[1], x.shape[1]))
+    second[:, upper[0], upper[1]] = half
+    second[:, upper[1], upper[0]] = half
+    cov = second / total[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    return total, mean + centre, cov
 
 
 # ----------------------------------------------------------------------------------------------
