@@ -16,7 +16,8 @@ import yaml
 
 from .errors import SpecError
 
-__all__ = ["Scale", "Item", "Dimension", "Quality", "Spec", "load_spec", "parse_spec", "Banner"]
+__all__ = ["Scale", "Item", "Dimension", "Quality", "Spec", "load_spec", "parse_spec", "Banner", "IndexSpec",
+           "Construct", "IndexModelSpec"]
 
 NPS_SCALE = (0, 10)
 
@@ -98,6 +99,55 @@ BANNER_CORRECTIONS = ("bonferroni", "holm", "none")
 
 
 @dataclass(frozen=True)
+class IndexSpec:
+    """The weighted-average satisfaction index (spec key ``index``).
+
+    ``weights`` is ``given`` (``given`` holds each dimension's weight as written), ``stated``
+    (the mean of each dimension's importance item) or ``derived`` (relative weights of the
+    dimensions for overall satisfaction); ``dimensions`` are the dimensions combined, in order.
+    """
+
+    weights: str
+    dimensions: tuple[str, ...]
+    given: Mapping[str, float] = field(default_factory=dict)
+    bootstrap: int = 500
+
+
+@dataclass(frozen=True)
+class Construct:
+    """A latent construct of the index model: its items and each item's answer scale."""
+
+    name: str
+    items: tuple[str, ...]
+    scales: tuple[Scale, ...]
+    mode: str = "A"
+    label: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+
+@dataclass(frozen=True)
+class IndexModelSpec:
+    """The ACSI/ECSI-type structural model (spec key ``index_model``), estimated by PLS.
+
+    ``satisfaction`` names the construct whose drivers the importance-performance map shows
+    (given in the spec, else the construct holding the satisfaction item, else None).
+    """
+
+    constructs: tuple[Construct, ...]
+    paths: tuple[tuple[str, str], ...]
+    scheme: str = "centroid"
+    scaled: bool = False
+    satisfaction: str | None = None
+    bootstrap: int = 500
+
+    def construct(self, name: str) -> Construct:
+        return next(c for c in self.constructs if c.name == name)
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed survey spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
@@ -118,6 +168,8 @@ class Spec:
     source: str | None = field(default=None, compare=False)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     banner: Banner | None = None
+    index: IndexSpec | None = None
+    index_model: IndexModelSpec | None = None
 
     # -- column roles ---------------------------------------------------------------------
     def numeric_items(self) -> list[tuple[str, Item | Dimension, Scale]]:
@@ -131,6 +183,10 @@ class Spec:
             for col in (d.perception, d.expectation, d.importance):
                 if col:
                     out.append((col, d, d.scale))
+        if self.index_model:  # model items the spec rates nowhere else
+            named = {c for c, _, _ in out}
+            out += [(col, c, sc) for c in self.index_model.constructs for col, sc in zip(c.items, c.scales)
+                    if col not in named]
         return out
 
     def roles(self) -> dict[str, str]:
@@ -161,6 +217,9 @@ class Spec:
             roles[t] = "text"
         for b in (self.banner.columns if self.banner else ()):
             roles.setdefault(b, "banner")
+        for c in (self.index_model.constructs if self.index_model else ()):
+            for col in c.items:
+                roles.setdefault(col, f"index_model.constructs.{c.name}")
         return roles
 
     def required_columns(self) -> list[str]:
@@ -271,6 +330,10 @@ _TOP_KEYS = {"name", "id", "wave", "weight", "segments", "categories", "satisfac
              "loyalty", "dimensions", "text", "pii", "duration", "quality"}
 _TOP_KEYS.add("banner")
 _BANNER_KEYS = {"columns", "confidence", "correction"}
+_TOP_KEYS |= {"index", "index_model"}
+_INDEX_KEYS = {"weights", "dimensions", "bootstrap"}
+_INDEX_MODEL_KEYS = {"constructs", "paths", "scale", "scheme", "scaled", "satisfaction", "bootstrap"}
+_CONSTRUCT_KEYS = {"items", "scale", "mode", "label"}
 _QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share"}
 
 
@@ -448,7 +511,135 @@ class _Parser:
         self._check_banner(spec)
         if spec.quality.min_duration_s is not None and spec.duration is None:
             raise SpecError("quality.min_duration_s needs a duration column (spec key 'duration')")
+        spec = self._index_keys(spec, m)
         return spec
+
+    # satisfaction index keys (issue 21) -----------------------------------------------------
+    def _bootstrap(self, value: Any, path: str) -> int:
+        return 500 if value is None else self._number(value, path, integer=True, low=0, high=100_000)
+
+    def _index_keys(self, spec: Spec, m: Mapping[str, Any]) -> Spec:
+        from dataclasses import replace
+
+        index = self._index(m.get("index"), spec) if m.get("index") is not None else None
+        model = self._index_model(m.get("index_model"), spec) if m.get("index_model") is not None else None
+        return replace(spec, index=index, index_model=model) if (index or model) else spec
+
+    def _index(self, value: Any, spec: Spec) -> IndexSpec:
+        m = self._mapping(value, "index", _INDEX_KEYS, {"weights"})
+        how = m["weights"]
+        if how not in ("given", "stated", "derived"):
+            raise SpecError(f"index.weights must be given, stated or derived, got {_kind(how)}")
+        known = {d.name: d for d in spec.dimensions}
+        raw = m.get("dimensions")
+        given: dict[str, float] = {}
+        if how == "given":
+            if not isinstance(raw, dict) or not raw:
+                raise SpecError("index.dimensions must map each dimension to its weight when index.weights is given")
+            for name, weight in raw.items():
+                given[str(name)] = self._number(weight, f"index.dimensions.{name}", low=0)
+            if sum(given.values()) <= 0:
+                raise SpecError("index.dimensions: the weights must not all be 0")
+            names = list(given)
+        elif raw is None:
+            names = list(known)
+        elif isinstance(raw, list):
+            names = [self._column(v, f"index.dimensions[{i}]") for i, v in enumerate(raw)]
+        else:
+            raise SpecError(f"index.dimensions must be a list of dimension names with weights: {how}, "
+                            f"got {_kind(raw)}")
+        for name in names:
+            if name not in known:
+                raise SpecError(f"index.dimensions: {name!r} is not a dimension of the spec"
+                                + (f" (dimensions: {', '.join(known)})" if known else " (the spec has none)"))
+            if how == "stated" and known[name].importance is None:
+                raise SpecError(f"index.weights is stated, but dimension {name!r} has no importance item "
+                                f"(dimensions.{name}.importance)")
+        if len(set(names)) != len(names):
+            raise SpecError("index.dimensions lists a dimension twice")
+        if len(names) < (2 if how == "derived" else 1):
+            raise SpecError("index: derived weights need at least two dimensions" if how == "derived"
+                            else "index needs at least one dimension")
+        return IndexSpec(how, tuple(names), given, self._bootstrap(m.get("bootstrap"), "index.bootstrap"))
+
+    def _index_model(self, value: Any, spec: Spec) -> IndexModelSpec:
+        m = self._mapping(value, "index_model", _INDEX_MODEL_KEYS, {"constructs", "paths"})
+        default_scale = self._scale(m["scale"], "index_model.scale") if m.get("scale") is not None else None
+        rated = {col: sc for col, _, sc in spec.numeric_items()}
+        roles = spec.roles()
+        raw_constructs = m["constructs"]
+        if not isinstance(raw_constructs, dict) or not raw_constructs:
+            raise SpecError("index_model.constructs must map each construct to its items")
+        constructs: list[Construct] = []
+        owner: dict[str, str] = {}
+        for name, body in raw_constructs.items():
+            p = f"index_model.constructs.{name}"
+            if not isinstance(name, str) or not name.strip() or "." in name or name == "csi":
+                raise SpecError(f"index_model.constructs: {name!r} is not a valid construct name "
+                                f"(non-empty, no '.', not 'csi')")
+            if isinstance(body, list):
+                body = {"items": body}
+            cm = self._mapping(body, p, _CONSTRUCT_KEYS, {"items"})
+            items = self._columns(cm["items"], f"{p}.items")
+            if not items:
+                raise SpecError(f"{p}.items must list at least one column")
+            own = self._scale(cm["scale"], f"{p}.scale") if cm.get("scale") is not None else None
+            mode = cm.get("mode", "A")
+            if mode not in ("A", "B"):
+                raise SpecError(f"{p}.mode must be A (reflective) or B (formative), got {_kind(mode)}")
+            scales = []
+            for col in items:
+                if col in owner:
+                    raise SpecError(f"{p}: column {col!r} is already an item of construct {owner[col]!r}")
+                owner[col] = name
+                role = roles.get(col)
+                if role in ("id", "wave", "weight", "duration", "segment", "text") or col in spec.pii:
+                    raise SpecError(f"{p}: column {col!r} is the {role or 'pii'} column, not a rated item")
+                # a column the spec rates elsewhere keeps that scale; the model's scale is for the others
+                scale = rated.get(col) or own or default_scale
+                if scale is None:
+                    raise SpecError(f"{p}: item {col!r} has no scale (give index_model.scale or {p}.scale)")
+                if own is not None and scale != own:
+                    raise SpecError(f"{p}: item {col!r} is rated on {scale} elsewhere in the spec, not {own}")
+                scales.append(scale)
+            constructs.append(Construct(name, items, tuple(scales), mode, self._label(cm.get("label"), f"{p}.label")))
+        names = [c.name for c in constructs]
+        raw_paths = m["paths"]
+        if not isinstance(raw_paths, list) or not raw_paths:
+            raise SpecError("index_model.paths must be a list of [from, to] pairs")
+        paths = []
+        for i, pair in enumerate(raw_paths):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise SpecError(f"index_model.paths[{i}] must be a pair [from, to], got {_kind(pair)}")
+            for end in pair:
+                if end not in names:
+                    raise SpecError(f"index_model.paths[{i}]: {end!r} is not a construct ({', '.join(map(str, names))})")
+            paths.append((pair[0], pair[1]))
+        if len(set(paths)) != len(paths):
+            raise SpecError("index_model.paths lists a path twice")
+        for a, b in paths:
+            if a == b:
+                raise SpecError(f"index_model.paths: {a} → {b} points to itself")
+        cycle = _cycle(names, paths)
+        if cycle:
+            raise SpecError(f"index_model.paths form a cycle ({' → '.join(cycle)}): the model must be recursive")
+        linked = {x for pair in paths for x in pair}
+        alone = [n for n in names if n not in linked]
+        if alone:
+            raise SpecError(f"index_model: construct {alone[0]!r} is on no path")
+        scheme = m.get("scheme", "centroid")
+        if scheme not in ("centroid", "factorial", "path"):
+            raise SpecError(f"index_model.scheme must be centroid, factorial or path, got {_kind(scheme)}")
+        scaled = m.get("scaled", False)
+        if not isinstance(scaled, bool):
+            raise SpecError(f"index_model.scaled must be true or false, got {_kind(scaled)}")
+        target = m.get("satisfaction")
+        if target is not None and target not in names:
+            raise SpecError(f"index_model.satisfaction: {target!r} is not a construct")
+        if target is None:
+            target = owner.get(spec.satisfaction.column)
+        return IndexModelSpec(tuple(constructs), tuple(paths), scheme, scaled, target,
+                              self._bootstrap(m.get("bootstrap"), "index_model.bootstrap"))
 
     def _quality(self, value: Any) -> Quality:
         if value is None:
@@ -543,6 +734,36 @@ class _Parser:
         for col in spec.pii:
             if col in spec.categories:
                 raise SpecError(f"column {col!r} is PII and cannot have categories")
+
+
+def _cycle(names: list[str], paths: list[tuple[str, str]]) -> list[str]:
+    """A directed cycle of the paths (as a closed list of names), or [] when there is none."""
+    succ: dict[str, list[str]] = {n: [] for n in names}
+    for a, b in paths:
+        succ[a].append(b)
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str]:
+        state[n] = 1
+        stack.append(n)
+        for nxt in succ[n]:
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        state[n] = 2
+        stack.pop()
+        return []
+
+    for n in names:
+        if n not in state:
+            found = visit(n)
+            if found:
+                return found
+    return []
 
 
 def _join(path: str, key: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from ..analysis.index import satisfaction_index
 from ..analysis.kpis import kpis
 from ..errors import InputError, ValidationBlocked
 from ..frame import MISSING_SEGMENT
@@ -137,7 +138,9 @@ def load_previous(previous: str | Path, spec: Spec, suite_dir: str | Path | None
         labels = segment_labels(result.clean, by)
         for value in labels.unique():
             by_value[str(value)] = kpis(result.clean[(labels == value).to_numpy()], spec)
-    return PreviousWave(frame_label, kpis(result.clean, spec), str(path), by_value)
+    index, _ = satisfaction_index(result.clean, spec)  # so index.* changes work from a raw file too
+    return PreviousWave(frame_label, kpis(result.clean, spec) + (index.estimates() if index else []), str(path),
+                        by_value)
 
 
 def segment_labels(frame, column: str):

@@ -22,6 +22,7 @@ from ..analysis.change import compare_waves
 from ..analysis.verbatims import verbatim_sample
 from ..analysis.drivers import DriversSkipped, key_drivers
 from ..analysis.gap import gap_analysis
+from ..analysis.index import satisfaction_index
 from ..analysis.loyalty import loyalty_models
 from ..validation.suite import build_suite, ensure_suite
 from ..ingest.load import Wave, read_wave
@@ -202,6 +203,13 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
             except DriversSkipped as exc:
                 if exc.reason != "dimensions":  # fewer than two gap dimensions: nothing to say
                     skipped["drivers_gap"] = str(exc)
+    with timings.stage("index"):  # weighted CSI and the PLS index model, when the spec asks for them
+        index, index_skipped = satisfaction_index(clean, spec, previous.estimates if previous else None)
+        skipped.update(index_skipped)
+        if index is not None:
+            estimates += index.estimates()
+            index.trend = collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates},
+                                        ids=("index.csi",), previous=previous)
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
@@ -209,7 +217,7 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
         quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
-        provenance=provenance, skipped=skipped)
+        provenance=provenance, skipped=skipped, index=index)
 
 
 def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
