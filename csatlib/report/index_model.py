@@ -11,7 +11,7 @@ import html
 import math
 from typing import Any, Iterable
 
-from .views import STYLE, Fragment
+from .views import Fragment
 from .wording import describe_change, format_p
 from ..results import Estimate, IndexAnalysis, IndexModel, Results, WeightedIndex
 
@@ -151,7 +151,7 @@ def csi_section(results: Results) -> Fragment:
     trend = trend_svg(idx.trend if idx else [])
     notes = "".join(f"<li>{_e(n)}</li>" for n in csi.notes)
     method = f"<p class='note'>{_e(e.method or '')}.</p>"
-    return _wrap(STYLE + card + lead + table + trend + seg_html
+    return _wrap(card + lead + table + trend + seg_html
                  + (f"<ul class='note'>{notes}</ul>" if notes else "") + method)
 
 
@@ -467,7 +467,7 @@ def model_section(results: Results) -> Fragment:
            f"bootstrap replicates (percentile). Construct indices: outer weights normalised to sum 1, applied to "
            f"the items on 0-100.</p>")
     notes = "".join(f"<li>{_e(n)}</li>" for n in model.notes)
-    return _wrap(STYLE + lead + path_diagram_svg(model) + _paths_table(model, labels)
+    return _wrap(lead + path_diagram_svg(model) + _paths_table(model, labels)
                  + "<p>Reliability and the construct indices:</p>" + reliability_table(model)
                  + ipma_svg(model) + (f"<ul class='note'>{notes}</ul>" if notes else "") + fit)
 

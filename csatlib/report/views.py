@@ -28,6 +28,7 @@ from .wording import (SMALL_CHANGE, finite, fmt, fmt_change, fmt_ci, format_p, i
                       kind_of, plural)
 
 __all__ = ["Fragment", "Section", "sections", "header", "findings_section", "kpi_section", "trend_section",
+           "index_section",
            "priorities_section", "segments_section", "loyalty_section", "gaps_section", "verbatims_section",
            "quality_section", "skipped_section", "appendix_section", "report_body", "FILES_MARKER",
            "SIBLING_FILES", "heading", "title"]
@@ -114,6 +115,8 @@ def sections(results: Results) -> list[Section]:
         out.append(Section("trend", "Trend across waves", "Trend"))
     if results.drivers is not None:
         out.append(Section("priorities", "Key drivers and the importance-performance map", "Priorities"))
+    if results.index is not None:
+        out.append(Section("index", "Satisfaction index", "Index"))
     if _segment_columns(results):
         out.append(Section("segments", "Segments", "Segments"))
     if results.loyalty:
@@ -462,6 +465,15 @@ def _segment_values(results: Results, labels: Labels, column: str) -> list[str]:
     order = labels.categories(column)
     listed = set(order)
     return [v for v in order if v in seen] + [v for v in seen if v not in listed]
+
+
+def index_section(results: Results) -> Fragment:
+    """The satisfaction-index section (weighted CSI and the PLS index model), when the run has one."""
+    if results.index is None:
+        return Fragment("")
+    from .index_model import index_section as body  # index_model builds on this module's Fragment
+
+    return _section("index", "Satisfaction index", str(body(results)))
 
 
 def segments_section(results: Results) -> Fragment:
