@@ -6,6 +6,7 @@ key path (``dimensions.price.scale``) so a researcher can fix the file without r
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import yaml
 
 from .errors import SpecError
 
-__all__ = ["Scale", "Item", "Dimension", "Quality", "Spec", "load_spec", "parse_spec"]
+__all__ = ["Scale", "Item", "Dimension", "Quality", "Source", "Spec", "load_spec", "parse_spec"]
 
 NPS_SCALE = (0, 10)
 
@@ -81,6 +82,21 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Source:
+    """How to read the data file (spec key ``source``); what is not given is detected.
+
+    ``sheet`` is a sheet name or a 1-based position; ``header_row`` is 1-based (title rows above
+    it are skipped); ``encoding`` is a Python codec name (``cp949``, ``gb18030``, ``cp1252``...).
+    """
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    sheet: str | int | None = None
+    header_row: int | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed survey spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
@@ -100,6 +116,7 @@ class Spec:
     quality: Quality = field(default_factory=Quality)
     source: str | None = field(default=None, compare=False)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    data_source: Source = field(default_factory=Source)  # spec key `source` (`source` is the spec's path)
 
     # -- column roles ---------------------------------------------------------------------
     def numeric_items(self) -> list[tuple[str, Item | Dimension, Scale]]:
@@ -249,6 +266,7 @@ def parse_spec(doc: Any, source: str | None = None) -> Spec:
 
 _TOP_KEYS = {"name", "id", "wave", "weight", "segments", "categories", "satisfaction", "nps",
              "loyalty", "dimensions", "text", "pii", "duration", "quality"}
+_TOP_KEYS |= {"source"}
 _QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share"}
 
 
@@ -420,6 +438,7 @@ class _Parser:
             quality=quality,
             source=source,
             raw=json.loads(json.dumps(doc, default=str)),
+            data_source=self._source(m.get("source")),
         )
         self._check_roles(spec)
         if spec.quality.min_duration_s is not None and spec.duration is None:
@@ -443,6 +462,46 @@ class _Parser:
                                                low=0, high=1)
                                   if m.get("max_quarantine_share") is not None else q.max_quarantine_share),
         )
+
+    def _source(self, value: Any) -> Source:
+        """``source: {encoding, delimiter, decimal, sheet, header_row}``."""
+        if value is None:
+            return Source()
+        m = self._mapping(value, "source", {"encoding", "delimiter", "decimal", "sheet", "header_row"})
+        encoding = m.get("encoding")
+        if encoding is not None:
+            if not isinstance(encoding, str) or not encoding.strip():
+                raise SpecError(f"source.encoding must be an encoding name such as cp949, got {_kind(encoding)}")
+            try:
+                info = codecs.lookup(encoding.strip())
+            except LookupError:
+                raise SpecError(f"source.encoding: unknown encoding {encoding!r} (e.g. utf-8, gb18030, cp949, "
+                                f"cp1252, shift_jis, utf-16)") from None
+            if not getattr(info, "_is_text_encoding", True):
+                raise SpecError(f"source.encoding: {encoding!r} is not a text encoding")
+            encoding = encoding.strip()
+        delimiter = m.get("delimiter")
+        if delimiter is not None:
+            delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter) if isinstance(delimiter, str) else delimiter
+            if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n" \
+                    or not delimiter.isascii() or delimiter.isalnum():
+                raise SpecError(f"source.delimiter must be one character such as ',', ';', '|' or tab, got "
+                                f"{_kind(delimiter)}")
+        decimal = m.get("decimal")
+        if decimal is not None and decimal not in (".", ","):
+            raise SpecError(f"source.decimal must be '.' or ',', got {_kind(decimal)}")
+        if decimal is not None and decimal == delimiter:
+            raise SpecError("source.decimal and source.delimiter cannot be the same character")
+        sheet = m.get("sheet")
+        if sheet is not None:
+            if isinstance(sheet, bool) or not isinstance(sheet, (str, int)) or (isinstance(sheet, str) and not sheet.strip()):
+                raise SpecError(f"source.sheet must be a sheet name or a position (1 = first), got {_kind(sheet)}")
+            if isinstance(sheet, int) and sheet < 1:
+                raise SpecError(f"source.sheet counts from 1 (the first sheet), got {sheet}")
+        header_row = m.get("header_row")
+        if header_row is not None:
+            header_row = self._number(header_row, "source.header_row", integer=True, low=1)
+        return Source(encoding=encoding, delimiter=delimiter, decimal=decimal, sheet=sheet, header_row=header_row)
 
     @staticmethod
     def _check_roles(spec: Spec) -> None:
