@@ -192,3 +192,24 @@ def test_cli_ambiguous_encoding_is_exit_2_with_one_line(tmp_path):
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("csat: error:")]
     assert len(errors) == 1 and "kiosk.csv" in errors[0] and "source.encoding" in errors[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_ambiguity_error_never_quotes_a_pii_or_free_text_cell(tmp_path):
+    path = tmp_path / "names.csv"
+    frame = pd.DataFrame({"rid": ["1", "2"], "name": ["김민수", "이영희"], "note": ["좋아요", "별로"],
+                          "sex": ["남", "여"], "sat": [4, 5]})
+    write(frame, path, "cp949")
+    spec = {"name": "k", "id": "rid", "pii": ["name"], "text": ["note"], "segments": ["sex"],
+            "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}}
+    with pytest.raises(InputError) as err:
+        read_wave(path, parse_spec(spec))
+    msg = str(err.value)
+    assert "cp949 ('남')" in msg  # the segment label shows the readings apart
+    for secret in ("김민수", "이영희", "좋아요"):
+        assert secret not in msg
+    # without a label column that differs, the candidates are named without any cell
+    write(frame.drop(columns=["sex"]), path, "cp949")
+    spec["segments"] = []
+    with pytest.raises(InputError) as err:
+        read_wave(path, parse_spec(spec))
+    assert "cp949" in str(err.value) and "김민수" not in str(err.value) and "('" not in str(err.value)

@@ -81,7 +81,7 @@ def normalise_encoding_name(name: str) -> str:
 
 
 def decode_bytes(data: bytes, path: str | Path, declared: str | None = None,
-                 evidence: Iterable[str] = ()) -> Decoded:
+                 evidence: Iterable[str] = (), shown: Iterable[str] | None = None) -> Decoded:
     """Decode a text file's bytes, refusing to guess between readings that give different text.
 
     Parameters
@@ -95,6 +95,10 @@ def decode_bytes(data: bytes, path: str | Path, declared: str | None = None,
     evidence : iterable of str
         Strings the file is expected to contain (the spec's column names and allowed values);
         only those with non-ASCII characters tell encodings apart.
+    shown : iterable of str, optional
+        :func:`~csatlib.ingest.headers.header_key` of the columns whose cells an error or note
+        may quote to show how each encoding reads them (labels such as segments, never answers
+        that may identify a person). Header names are always shown. None: any cell.
 
     Returns
     -------
@@ -139,7 +143,8 @@ def decode_bytes(data: bytes, path: str | Path, declared: str | None = None,
             pass
     if b"\x00" in data[: 1 << 16]:
         raise InputError(path, "contains NUL bytes: binary data, not a text file")
-    return _detect(data, path, [e for e in evidence if e and not e.isascii()], utf8_error)
+    return _detect(data, path, [e for e in evidence if e and not e.isascii()], utf8_error,
+                   None if shown is None else set(shown))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +198,8 @@ class _Reading:
     evidence: int = 0
 
 
-def _detect(data: bytes, path, evidence: list[str], utf8_error: UnicodeDecodeError) -> Decoded:
+def _detect(data: bytes, path, evidence: list[str], utf8_error: UnicodeDecodeError,
+            shown: set[str] | None) -> Decoded:
     sample = _sample(data)
     readings: list[_Reading] = []
     for enc, script in LEGACY_ENCODINGS.items():
@@ -222,15 +228,15 @@ def _detect(data: bytes, path, evidence: list[str], utf8_error: UnicodeDecodeErr
             raise InputError(path, f"is not UTF-8 ({_where(data, utf8_error)}) and no known encoding "
                                    f"reads it; set source.encoding in the spec")
         raise InputError(path, f"is not UTF-8 and no encoding reads it as plausible text (closest: "
-                               f"{_listing(closest)}); set source.encoding in the spec")
+                               f"{_listing(closest, shown)}); set source.encoding in the spec")
     best = plausible[0]
     rivals = [r for r in plausible[1:] if r.score - best.score < MARGIN]
     if rivals:
-        raise InputError(path, f"text encoding is ambiguous: it reads as {_listing([best, *rivals])}, "
+        raise InputError(path, f"text encoding is ambiguous: it reads as {_listing([best, *rivals], shown)}, "
                                f"which give different text; set source.encoding in the spec to the right one")
     note = None
     if len(plausible) > 1:
-        note = f"chosen over {_listing(plausible[1:])}, which read less plausibly"
+        note = f"chosen over {_listing(plausible[1:], shown)}, which read less plausibly"
     return Decoded(data.decode(best.encoding), best.encoding, "detected", note)
 
 
@@ -242,25 +248,30 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def _listing(readings: list[_Reading], limit: int = 4) -> str:
+def _listing(readings: list[_Reading], shown: set[str] | None, limit: int = 4) -> str:
     """``cp949 ('서울') or gb18030 ('辑匡')``: each reading with the same field as it reads there."""
-    shown = readings[:limit]
-    samples = _differing_field([r.text for r in shown])
-    parts = [f"{r.encoding} ({s!r})" if s else r.encoding for r, s in zip(shown, samples)]
+    head = readings[:limit]
+    samples = _differing_field([r.text for r in head], shown)
+    parts = [f"{r.encoding} ({s!r})" if s else r.encoding for r, s in zip(head, samples)]
     more = f" (+{len(readings) - limit} more)" if len(readings) > limit else ""
     return " or ".join(parts) + more
 
 
-def _differing_field(texts: list[str], limit: int = 16) -> list[str]:
-    """The first field (of the first line) where the texts differ, as each text reads it.
+def _differing_field(texts: list[str], shown: set[str] | None, limit: int = 16) -> list[str]:
+    """The first field where the texts differ, as each text reads it.
 
-    Lines are aligned across readings (a newline byte is a newline in every candidate). The
-    header line comes first, so a column name is shown rather than an answer where possible;
-    answers are PII-redacted and cut short all the same.
+    Lines are aligned across readings (a newline byte is a newline in every candidate). A header
+    name is shown first where one differs; a data cell only when its column (named in the same
+    reading's header, the line among the first few holding most of ``shown``) is in ``shown``.
+    Cells are PII-redacted and cut short all the same.
     """
+    from .headers import header_key
     from .privacy import redact_text
 
     split = [t.split("\n") for t in texts]
+    first = [[_fields(line) for line in s[:6]] for s in split]
+    header_at = [max(range(len(rows)), key=lambda i: sum(header_key(f) in (shown or ()) for f in rows[i]))
+                 if rows else 0 for rows in first]
     for i in range(min(map(len, split))):
         lines = [s[i] for s in split]
         if len(set(lines)) < 2:
@@ -268,9 +279,13 @@ def _differing_field(texts: list[str], limit: int = 16) -> list[str]:
         fields = [_fields(line) for line in lines]
         for j in range(min(map(len, fields))):
             cells = [f[j].strip() for f in fields]
-            if len(set(cells)) > 1:
+            if len(set(cells)) < 2:
+                continue
+            is_header = all(i == h for h in header_at)
+            names = [first[k][header_at[k]] for k in range(len(texts))]
+            allowed = shown is None or is_header or all(j < len(nm) and header_key(nm[j]) in shown for nm in names)
+            if allowed:
                 return [redact_text(c)[:limit] for c in cells]
-        return [redact_text(line.strip())[:limit] for line in lines]
     return [""] * len(texts)
 
 

@@ -267,8 +267,10 @@ def read_table(path: str | Path, spec: Spec) -> Table:
 
 def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> Table:
     data = path.read_bytes()
+    labels = [*spec.segments, *spec.categories, *([spec.wave] if spec.wave else [])]
     decoded = decode_bytes(data, path, source.encoding,
-                           evidence=[s for s in _spec_strings(dict(spec.raw)) if not s.isascii()])
+                           evidence=[s for s in _spec_strings(dict(spec.raw)) if not s.isascii()],
+                           shown={header_key(c) for c in labels})
     text = decoded.text
     del data
     if "\r" in text:

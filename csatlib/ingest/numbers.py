@@ -156,7 +156,6 @@ def sniff_decimal(columns: list[pd.Series]) -> str:
     Only cells that are unambiguous count: ``4,5`` (a comma not followed by exactly three
     digits) for a comma, ``4.5`` likewise for a dot.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     comma_re = r"^\s*[+-]?[0-9]*,(?:[0-9]{1,2}|[0-9]{4,})\s*$"

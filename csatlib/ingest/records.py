@@ -96,7 +96,7 @@ def scan_records(body: bytes, delimiter: str, path: str | Path, first_line: int 
         scan = _scan_parity(buf, quotes, newlines, ord(delimiter), first_line)
     else:
         scan = _scan_csv(body, delimiter, path, first_line)
-    _check_fields(scan, body, delimiter, newlines, path)
+    _check_fields(scan, body, delimiter, path)
     return scan
 
 
@@ -200,7 +200,7 @@ def _line_offsets(body: bytes) -> np.ndarray:
     return np.concatenate([[0], np.flatnonzero(buf == _NL) + 1])
 
 
-def _check_fields(scan: RecordScan, body: bytes, delimiter: str, newlines: np.ndarray, path) -> None:
+def _check_fields(scan: RecordScan, body: bytes, delimiter: str, path) -> None:
     h = scan.n_fields
     multi = scan.spans > 1
     # more fields than the header anywhere; a multi-line record with any other count means a
