@@ -6,6 +6,7 @@ key path (``dimensions.price.scale``) so a researcher can fix the file without r
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ import yaml
 
 from .errors import SpecError
 
-__all__ = ["Scale", "Item", "Dimension", "Quality", "Spec", "load_spec", "parse_spec", "Banner", "IndexSpec",
-           "Construct", "IndexModelSpec"]
+__all__ = ["Scale", "Item", "Dimension", "Quality", "Source", "Spec", "load_spec", "parse_spec", "Banner",
+           "IndexSpec", "Construct", "IndexModelSpec"]
 
 NPS_SCALE = (0, 10)
 
@@ -148,6 +149,21 @@ class IndexModelSpec:
 
 
 @dataclass(frozen=True)
+class Source:
+    """How to read the data file (spec key ``source``); what is not given is detected.
+
+    ``sheet`` is a sheet name or a 1-based position; ``header_row`` is 1-based (title rows above
+    it are skipped); ``encoding`` is a Python codec name (``cp949``, ``gb18030``, ``cp1252``...).
+    """
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    sheet: str | int | None = None
+    header_row: int | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed survey spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
@@ -170,6 +186,7 @@ class Spec:
     banner: Banner | None = None
     index: IndexSpec | None = None
     index_model: IndexModelSpec | None = None
+    data_source: Source = field(default_factory=Source)  # spec key `source` (`source` is the spec's path)
 
     # -- column roles ---------------------------------------------------------------------
     def numeric_items(self) -> list[tuple[str, Item | Dimension, Scale]]:
@@ -334,6 +351,7 @@ _TOP_KEYS |= {"index", "index_model"}
 _INDEX_KEYS = {"weights", "dimensions", "bootstrap"}
 _INDEX_MODEL_KEYS = {"constructs", "paths", "scale", "scheme", "scaled", "satisfaction", "bootstrap"}
 _CONSTRUCT_KEYS = {"items", "scale", "mode", "label"}
+_TOP_KEYS |= {"source"}
 _QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share"}
 
 
@@ -506,6 +524,7 @@ class _Parser:
             source=source,
             raw=json.loads(json.dumps(doc, default=str)),
             banner=self._banner(m.get("banner"), "banner" in m),
+            data_source=self._source(m.get("source")),
         )
         self._check_roles(spec)
         self._check_banner(spec)
@@ -695,6 +714,46 @@ class _Parser:
             if col in banned:
                 raise SpecError(f"banner[{i}]: column {col!r} is the {banned[col]}; a banner column is a "
                                 f"categorical breakdown (a segment, a category or a rated item)")
+
+    def _source(self, value: Any) -> Source:
+        """``source: {encoding, delimiter, decimal, sheet, header_row}``."""
+        if value is None:
+            return Source()
+        m = self._mapping(value, "source", {"encoding", "delimiter", "decimal", "sheet", "header_row"})
+        encoding = m.get("encoding")
+        if encoding is not None:
+            if not isinstance(encoding, str) or not encoding.strip():
+                raise SpecError(f"source.encoding must be an encoding name such as cp949, got {_kind(encoding)}")
+            try:
+                info = codecs.lookup(encoding.strip())
+            except LookupError:
+                raise SpecError(f"source.encoding: unknown encoding {encoding!r} (e.g. utf-8, gb18030, cp949, "
+                                f"cp1252, shift_jis, utf-16)") from None
+            if not getattr(info, "_is_text_encoding", True):
+                raise SpecError(f"source.encoding: {encoding!r} is not a text encoding")
+            encoding = encoding.strip()
+        delimiter = m.get("delimiter")
+        if delimiter is not None:
+            delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter) if isinstance(delimiter, str) else delimiter
+            if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n" \
+                    or not delimiter.isascii() or delimiter.isalnum():
+                raise SpecError(f"source.delimiter must be one character such as ',', ';', '|' or tab, got "
+                                f"{_kind(delimiter)}")
+        decimal = m.get("decimal")
+        if decimal is not None and decimal not in (".", ","):
+            raise SpecError(f"source.decimal must be '.' or ',', got {_kind(decimal)}")
+        if decimal is not None and decimal == delimiter:
+            raise SpecError("source.decimal and source.delimiter cannot be the same character")
+        sheet = m.get("sheet")
+        if sheet is not None:
+            if isinstance(sheet, bool) or not isinstance(sheet, (str, int)) or (isinstance(sheet, str) and not sheet.strip()):
+                raise SpecError(f"source.sheet must be a sheet name or a position (1 = first), got {_kind(sheet)}")
+            if isinstance(sheet, int) and sheet < 1:
+                raise SpecError(f"source.sheet counts from 1 (the first sheet), got {sheet}")
+        header_row = m.get("header_row")
+        if header_row is not None:
+            header_row = self._number(header_row, "source.header_row", integer=True, low=1)
+        return Source(encoding=encoding, delimiter=delimiter, decimal=decimal, sheet=sheet, header_row=header_row)
 
     @staticmethod
     def _check_roles(spec: Spec) -> None:

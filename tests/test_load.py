@@ -129,3 +129,211 @@ def test_duplicate_columns_are_an_error(tmp_path, hotel_spec):
     path.write_text("编号,编号,总体满意\n1,2,3\n", encoding="utf-8")
     with pytest.raises(InputError, match="duplicate column names"):
         read_wave(path, hotel_spec)
+
+
+# --------------------------------------------------------------------------------------------
+# real files: delimiters, decimal marks, headers, title rows, sheets
+EURO_SPEC = {"name": "euro", "id": "ID", "weight": "Gewicht", "segments": ["Region"],
+             "satisfaction": {"column": "Zufriedenheit", "scale": [1, 10], "top_box": 8},
+             "dimensions": {"preis": {"perception": "Preis", "scale": [1, 5]}},
+             "pii": ["Mail"], "text": ["Kommentar"]}
+
+
+def test_semicolons_and_decimal_commas_from_european_excel(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("ID;Region;Gewicht;Zufriedenheit;Preis;Mail;Kommentar\r\n"
+                     "1;Süd;1,25;8;4,5;a@b.de;gut\r\n"
+                     "2;Nord;0,75;9;3;c@d.de;\"teuer; aber gut\"\r\n"
+                     "3;Nord;1;7;2,5;;\r\n".encode("cp1252"))
+    spec = parse_spec({**EURO_SPEC, "source": {"encoding": "cp1252"}})
+    wave = read_wave(path, spec)
+    assert wave.delimiter == ";" and wave.decimal == ","
+    assert wave.frame["Gewicht"].tolist() == [1.25, 0.75, 1.0]
+    assert wave.frame["Preis"].tolist() == [4.5, 3.0, 2.5]
+    assert wave.frame["Region"].tolist() == ["Süd", "Nord", "Nord"]
+    assert wave.frame["Kommentar"].tolist()[:2] == ["gut", "teuer; aber gut"]
+    assert wave.normalised == {"Gewicht": 2, "Preis": 2}
+    assert wave.pii_dropped == ("Mail",) and "Mail" not in wave.frame.columns
+    # quarantine and audit see the cells as written
+    assert wave.as_read()["Gewicht"].tolist() == ["1,25", "0,75", "1"]
+
+
+def test_delimiter_and_decimal_can_be_set_in_the_spec(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("ID|Region|Gewicht|Zufriedenheit|Preis|Kommentar\n1|Süd|1.234,5|8|4|x\n", encoding="utf-8")
+    spec = parse_spec({**EURO_SPEC, "source": {"delimiter": "|", "decimal": ","}})
+    wave = read_wave(path, spec)
+    assert wave.frame["Gewicht"].tolist() == [1234.5]
+
+
+def test_tab_separated_text(tmp_path, hotel_spec, frame):
+    path = tmp_path / "unicode.txt"
+    frame.to_csv(path, index=False, sep="\t", encoding="utf-16")
+    wave = read_wave(path, hotel_spec)
+    assert wave.delimiter == "\t" and wave.encoding == "utf-16"
+    assert wave.frame["城市"].tolist() == frame["城市"].tolist()
+
+
+def test_headers_match_after_trimming_and_case_folding(tmp_path, hotel_spec, frame):
+    renamed = {"总体满意": " 总体满意 ", "编号": "编号\u00a0", "手机": "手机 "}
+    path = tmp_path / "loose.csv"
+    frame.rename(columns=renamed).to_csv(path, index=False)
+    wave = read_wave(path, hotel_spec)
+    assert "总体满意" in wave.frame.columns and wave.renamed[" 总体满意 "] == "总体满意"
+    assert wave.pii_dropped == ("手机",) and not any("手机" in c for c in wave.frame.columns)
+    spec = parse_spec({"name": "x", "id": "RID", "satisfaction": {"column": "Overall Sat", "scale": [1, 5], "top_box": 4}})
+    path2 = tmp_path / "case.csv"
+    path2.write_text("rid,OVERALL  SAT\n1,4\n", encoding="utf-8")
+    assert read_wave(path2, spec).frame["Overall Sat"].tolist() == [4.0]
+
+
+def test_near_miss_gets_a_did_you_mean(tmp_path, hotel_spec, frame):
+    path = tmp_path / "typo.csv"
+    frame.rename(columns={"总体满意": "总体满意度", "推荐": "recommend"}).to_csv(path, index=False)
+    with pytest.raises(InputError) as err:
+        read_wave(path, hotel_spec)
+    msg = str(err.value)
+    assert "'总体满意' (satisfaction; did you mean '总体满意度'?)" in msg and "'推荐' (nps)" in msg
+    assert "\n" not in msg
+
+
+def test_two_headers_matching_one_column_is_an_error(tmp_path, hotel_spec, frame):
+    path = tmp_path / "twice.csv"
+    frame.assign(**{"总体满意 ": frame["总体满意"]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="headers '总体满意' and '总体满意 ' both match the spec's satisfaction"):
+        read_wave(path, hotel_spec)
+
+
+def test_pii_header_in_another_case_is_dropped_and_ambiguity_refused(tmp_path):
+    # issue 22: 'Mail' vs the spec's 'mail' let e-mail addresses reach quarantine.csv
+    spec = parse_spec({"name": "p", "id": "rid", "pii": ["mail"],
+                       "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}})
+    path = tmp_path / "pii.csv"
+    path.write_text("rid,sat,Mail\n1,4,li@example.cn\n2,9,wang@example.cn\n", encoding="utf-8")
+    wave = read_wave(path, spec)
+    assert wave.pii_dropped == ("mail",) and "Mail" not in wave.frame.columns
+    assert "example.cn" not in wave.as_read().to_csv()
+    path.write_text("rid,sat,Mail,mail\n1,4,li@example.cn,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="headers 'Mail' and 'mail' both match the spec's pii column 'mail'"):
+        read_wave(path, spec)
+
+
+def test_title_rows_above_the_header_are_found(tmp_path, hotel_spec, frame):
+    path = tmp_path / "titled.csv"
+    path.write_text("酒店满意度调查 2026 秋\n导出时间: 2026-10-01,,\n\n" + frame.to_csv(index=False), encoding="utf-8")
+    wave = read_wave(path, hotel_spec)
+    assert wave.header_row == 4 and len(wave.frame) == len(frame)
+    assert any("header found on line 4" in n for n in wave.notes)
+    declared = parse_spec({**yaml.safe_load(HOTEL_SPEC), "source": {"header_row": 4}})
+    assert read_wave(path, declared).frame["编号"].tolist() == frame["编号"].tolist()
+
+
+def _workbook(path, sheets: dict[str, list[list]]):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+
+
+def test_xlsx_title_row_on_the_second_sheet(tmp_path):
+    spec_doc = {"name": "x", "id": "rid", "segments": ["shop"],
+                "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}}
+    path = tmp_path / "book.xlsx"
+    _workbook(path, {"Notes": [["Kiosk survey, exported 2026-10-01"], ["see sheet Data"]],
+                     "Data": [["Kiosk survey 2026"], ["rid", "shop", "sat"], ["001", "A", 4], [None, None, None],
+                              ["002", "B", 5.0], ["003", "B", 4.5]]})
+    wave = read_wave(path, parse_spec(spec_doc))
+    assert wave.sheet == "Data" and wave.header_row == 2
+    assert wave.frame["rid"].tolist() == ["001", "002", "003"]
+    assert wave.frame["sat"].tolist() == [4.0, 5.0, 4.5]
+    assert wave.as_read()["sat"].tolist() == ["4", "5", "4.5"]  # as a reader of the sheet sees them
+    assert any("read sheet 'Data'" in n for n in wave.notes) and any("1 empty row" in n for n in wave.notes)
+    for sheet in ("Data", " data", 2):
+        got = read_wave(path, parse_spec({**spec_doc, "source": {"sheet": sheet, "header_row": 2}}))
+        assert got.frame["rid"].tolist() == ["001", "002", "003"]
+    with pytest.raises(InputError, match=r"no sheet 'Daten' \(source.sheet\); the workbook has 'Notes', 'Data'"):
+        read_wave(path, parse_spec({**spec_doc, "source": {"sheet": "Daten"}}))
+    with pytest.raises(InputError, match="source.sheet 3: the workbook has 2 sheets"):
+        read_wave(path, parse_spec({**spec_doc, "source": {"sheet": 3}}))
+
+
+def test_xlsx_several_sheets_with_the_columns_is_an_error(tmp_path):
+    path = tmp_path / "waves.xlsx"
+    _workbook(path, {"Q1": [["rid", "sat"], [1, 4]], "Q2": [["rid", "sat"], [1, 5]]})
+    spec = parse_spec({"name": "x", "id": "rid", "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}})
+    with pytest.raises(InputError, match="sheets 'Q1', 'Q2' all hold the spec's columns; set source.sheet"):
+        read_wave(path, spec)
+    assert read_wave(path, parse_spec({**spec.to_dict(), "source": {"sheet": "Q2"}})).frame["sat"].tolist() == [5.0]
+
+
+def test_xlsx_duplicate_headers_are_an_error(tmp_path):
+    # issue 22: a csv with duplicate headers was refused, an xlsx with the same went through
+    path = tmp_path / "dup.xlsx"
+    _workbook(path, {"Sheet1": [["rid", "sat", "sat"], [1, 4, 5]]})
+    spec = parse_spec({"name": "x", "id": "rid", "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}})
+    with pytest.raises(InputError, match=r"dup\.xlsx: duplicate column names \['sat'\]"):
+        read_wave(path, spec)
+
+
+def test_xlsx_rows_past_a_stale_used_range_are_read(tmp_path):
+    import zipfile
+
+    path = tmp_path / "stale.xlsx"
+    rows = [["rid", "sat"]] + [[i, i % 5 + 1] for i in range(1, 21)]
+    _workbook(path, {"Sheet1": rows})
+    # rewrite the recorded used range to stop at row 5, as some exporters leave it
+    src = zipfile.ZipFile(path)
+    out = tmp_path / "stale2.xlsx"
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:B21" />', b'<dimension ref="A1:B5" />')
+                assert b'A1:B5' in data
+            dst.writestr(item, data)
+    import openpyxl
+
+    ro = openpyxl.load_workbook(out, read_only=True)
+    assert len(list(ro.active.iter_rows())) == 5  # a reader trusting the range loses 16 rows
+    ro.close()
+    spec = parse_spec({"name": "x", "id": "rid", "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}})
+    wave = read_wave(out, spec)
+    assert len(wave.frame) == 20
+    assert any("used range ending at row 5" in n for n in wave.notes)
+
+
+_BASE = {"name": "s", "id": "rid", "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}}
+
+
+def test_source_key_is_parsed():
+    src = parse_spec({**_BASE, "source": {"encoding": "CP949", "delimiter": ";", "decimal": ",", "sheet": "Data",
+                                          "header_row": 2}}).data_source
+    assert (src.encoding, src.delimiter, src.decimal, src.sheet, src.header_row) == ("CP949", ";", ",", "Data", 2)
+    assert parse_spec({**_BASE, "source": {"delimiter": "tab", "sheet": 2}}).data_source.delimiter == "\t"
+    assert parse_spec(_BASE).data_source.encoding is None
+
+
+@pytest.mark.parametrize("source, message", [
+    ({"encoding": "klingon"}, "source.encoding: unknown encoding 'klingon'"),
+    ({"encoding": "base64"}, "source.encoding: 'base64' is not a text encoding"),
+    ({"delimiter": ";;"}, "source.delimiter must be one character"),
+    ({"delimiter": '"'}, "source.delimiter must be one character"),
+    ({"decimal": ";"}, "source.decimal must be '.' or ','"),
+    ({"delimiter": ",", "decimal": ","}, "cannot be the same character"),
+    ({"sheet": 0}, "source.sheet counts from 1"),
+    ({"sheet": True}, "source.sheet must be a sheet name or a position"),
+    ({"header_row": 0}, "source.header_row must be >= 1"),
+    ({"header_row": 1.5}, "source.header_row must be a whole number"),
+    ({"skip": 2}, "unknown key 'source.skip'"),
+    ("utf-8", "source must be a mapping"),
+])
+def test_source_key_errors_name_the_key(source, message):
+    from csatlib.errors import SpecError
+
+    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        parse_spec({**_BASE, "source": source})

@@ -1,33 +1,50 @@
 """Load one survey wave (csv, xlsx, SPSS .sav, parquet) into a frame the later stages share.
 
-The loader is the privacy boundary: spec ``pii`` columns are dropped right after reading and
-free-text columns are redacted (:mod:`csatlib.privacy`), so nothing downstream can leak them.
-It also adds the derived columns DESIGN.md's flow names: one gap per dimension
+Reading is built for files this project has never seen, with only the spec to go on:
+
+* **text files** are decoded with the spec's ``source.encoding`` or a detected encoding that is
+  never a silent guess (:mod:`.encoding`); the delimiter and the header row are sniffed from the
+  spec's column names (:mod:`.sniff`); the record count is checked against an independent strict
+  count, so a stray double quote cannot merge rows unnoticed (:mod:`.records`);
+* **workbooks**: the sheet holding the spec's columns (or ``source.sheet``), title rows above
+  the header skipped, every row accounted for (:mod:`.xlsx`);
+* **headers** match the spec after trimming and case folding, with "did you mean" on a near
+  miss (:mod:`.headers`);
+* **privacy first**: PII columns are found like every other column and dropped before anything
+  else; free text is redacted and absurdly long cells are cut (:mod:`.privacy`);
+* **numbers** written with full-width digits, odd spaces or decimal commas are read as numbers
+  before validation, and counted (:mod:`.numbers`).
+
+Every cell is kept exactly as read (:meth:`Wave.as_read`), so quarantine.csv shows ``4``, not
+``4.0``. The loader adds the derived columns of the flow: one gap per dimension
 (perception − expectation), a straight-line flag and a speeder flag.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .privacy import redact_series
 from ..frame import DERIVED_PREFIX, SPEEDER, STRAIGHTLINE, gap_column, numeric_view
-from ..spec import Spec
+from ..spec import Source, Spec
+from .encoding import decode_bytes
+from .headers import header_key, match_headers
+from .numbers import missing_mask, sniff_decimal, to_numbers
+from .privacy import MAX_CELL_CHARS, cap_text, redact_series
+from .records import read_records, scan_records, verify_rows
+from .sniff import sniff_layout
 
-__all__ = ["Wave", "read_wave", "read_table", "add_derived_columns", "FORMATS"]
+__all__ = ["Wave", "Table", "read_wave", "read_table", "add_derived_columns", "FORMATS"]
 
 MIN_STRAIGHTLINE_ITEMS = 3
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet"}
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK/GB2312
 
 
 @dataclass
@@ -37,7 +54,11 @@ class Wave:
     Attributes
     ----------
     frame : DataFrame
-        Columns as read, then ``_csat_*`` derived columns; a unique RangeIndex (row number).
+        Columns named as in the spec (file headers matched to them), then ``_csat_*`` derived
+        columns; a unique RangeIndex (row number). Rated items, weight and duration hold numbers
+        (float64), or, in a column where some cell is not a number, those cells' text as read
+        for validation to quarantine. Other columns hold text; empty cells and the usual NA
+        spellings (``NA``, ``N/A``, ``NULL``...) are missing.
     spec : Spec
     path : Path
     sha256 : str
@@ -45,10 +66,28 @@ class Wave:
     file_format : str
         ``csv``, ``xlsx``, ``sav`` or ``parquet``.
     encoding : str or None
-        The text encoding a csv was decoded with.
+        The text encoding a csv was decoded with; ``encoding_source`` says how it was chosen.
     value_labels : dict
         SPSS value labels per column (``{column: {code: label}}``); empty for other formats.
     pii_dropped : tuple of str
+        Spec PII columns found (and dropped).
+    raw : DataFrame or None
+        Every cell exactly as read (text for csv and xlsx, the reader's values for sav and
+        parquet), same index and column names as ``frame`` without derived columns; PII
+        dropped, free text redacted. Read it through :meth:`as_read`.
+    delimiter, decimal : str or None
+        The csv delimiter and the decimal mark used for numeric cells.
+    sheet : str or None
+        The workbook sheet read.
+    header_row : int or None
+        1-based row (record) of the header; rows above it were title rows.
+    normalised : dict
+        Column -> number of numeric cells normalised before validation (full-width digits,
+        odd spaces, decimal commas, digit grouping).
+    renamed : dict
+        File header -> spec column, where the two differ (``"Mail " -> "mail"``).
+    notes : tuple of str
+        What the reader should know about how the file was read.
     """
 
     frame: pd.DataFrame
@@ -59,14 +98,65 @@ class Wave:
     encoding: str | None = None
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     pii_dropped: tuple[str, ...] = ()
+    raw: pd.DataFrame | None = field(default=None, repr=False)
+    encoding_source: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    normalised: dict[str, int] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
         return len(self.frame)
 
+    def as_read(self, index=None) -> pd.DataFrame:
+        """Rows (all, or those of ``index``) with every cell as read: text in, text out.
+
+        Numbers from sav and parquet files are shown as their reader gave them, whole numbers
+        without a decimal part (``4``, not ``4.0``).
+        """
+        cols = [c for c in self.frame.columns if not c.startswith(DERIVED_PREFIX)]
+        if self.raw is None:
+            out = self.frame.loc[self.frame.index if index is None else index, cols].copy()
+        else:
+            out = self.raw.loc[self.raw.index if index is None else index, cols].copy()
+        for c in out.columns:
+            if not pd.api.types.is_string_dtype(out[c]) or out[c].dtype == object:
+                out[c] = _as_text(out[c])
+            out[c] = out[c].where(out[c] != "")  # an empty cell is a missing one
+        return out
+
+    def reading(self) -> dict[str, Any]:
+        """How the file was read, for provenance and validation.json."""
+        return {"encoding": self.encoding, "encoding_source": self.encoding_source, "delimiter": self.delimiter,
+                "decimal": self.decimal, "sheet": self.sheet, "header_row": self.header_row,
+                "normalised_cells": dict(self.normalised), "renamed_headers": dict(self.renamed),
+                "notes": list(self.notes)}
+
     def __repr__(self) -> str:
+        extra = f", normalised={sum(self.normalised.values())} cells" if self.normalised else ""
         return (f"Wave({self.path.name!r}, survey={self.spec.name!r}, rows={len(self.frame)}, "
-                f"format={self.file_format}, pii_dropped={list(self.pii_dropped)})")
+                f"format={self.file_format}, pii_dropped={list(self.pii_dropped)}{extra})")
+
+
+@dataclass
+class Table:
+    """A data file as read, before the spec's columns are matched (see :func:`read_table`)."""
+
+    frame: pd.DataFrame
+    file_format: str
+    encoding: str | None = None
+    encoding_source: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    value_labels: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    text: bool = True  # cells are text as read (csv, xlsx), not typed values (sav, parquet)
 
 
 def _sha256(path: Path) -> str:
@@ -78,20 +168,59 @@ def _sha256(path: Path) -> str:
 
 
 def _text_columns(spec: Spec) -> list[str]:
-    """Columns read as text so labels and ids survive exactly (leading zeros, Chinese names)."""
+    """Columns kept as text so labels and ids survive exactly (leading zeros, Chinese names)."""
     cols = [spec.id, *spec.segments, *spec.categories, *spec.text]
     if spec.wave:
         cols.append(spec.wave)
     return list(dict.fromkeys(cols))
 
 
-def read_table(path: str | Path, spec: Spec) -> tuple[pd.DataFrame, str, str | None, dict]:
-    """Read a data file as-is. Returns (frame, format, encoding, value_labels).
+def _numeric_columns(spec: Spec) -> list[str]:
+    cols = [c for c, _, _ in spec.numeric_items()]
+    cols += [c for c in (spec.weight, spec.duration) if c]
+    return list(dict.fromkeys(cols))
+
+
+def _wanted(spec: Spec) -> dict[str, str]:
+    """Every column the spec names, PII included, with its role."""
+    wanted = dict(spec.roles())
+    for p in spec.pii:
+        wanted.setdefault(p, "pii")
+    return wanted
+
+
+def _spec_strings(value: Any) -> Iterator[str]:
+    """Every text in the spec document (column names, allowed values, labels)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _spec_strings(k)
+            yield from _spec_strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _spec_strings(v)
+
+
+def read_table(path: str | Path, spec: Spec) -> Table:
+    """Read a data file as-is: every row, every header, cells as text for csv and xlsx.
+
+    Parameters
+    ----------
+    path : str or Path
+    spec : Spec
+        Its ``source`` options are applied and its column names guide the sniffing (delimiter,
+        header row, sheet, encoding evidence).
+
+    Returns
+    -------
+    Table
 
     Raises
     ------
     InputError
-        Missing, empty, corrupt or unsupported file; the message names the file.
+        Missing, empty, corrupt or unsupported file, ambiguous encoding, a record count that
+        disagrees with the parser's, duplicate headers; the message names the file.
     """
     path = Path(path)
     if not path.exists():
@@ -104,72 +233,141 @@ def read_table(path: str | Path, spec: Spec) -> tuple[pd.DataFrame, str, str | N
                          f"use one of {', '.join(sorted(set(FORMATS.values())))}")
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty")
-    text_cols = _text_columns(spec)
-    encoding = None
-    labels: dict = {}
+    source = spec.data_source
+    wanted_keys = {header_key(c) for c in _wanted(spec)}
     try:
         if fmt == "csv":
-            frame, encoding = _read_csv(path, text_cols)
+            table = _read_csv(path, spec, source, wanted_keys)
         elif fmt == "xlsx":
-            frame = pd.read_excel(path, engine="openpyxl", dtype={c: str for c in text_cols})
+            from .xlsx import read_sheet
+
+            sheet = read_sheet(path, wanted_keys, sheet=source.sheet, header_row=source.header_row)
+            table = Table(sheet.frame, "xlsx", sheet=sheet.name, header_row=sheet.header_row, notes=sheet.notes)
         elif fmt == "sav":
-            frame, labels = _read_sav(path, spec)
+            table = _read_sav(path, spec, source)
         else:
             frame = pd.read_parquet(path)
-            for c in text_cols:
-                if c in frame.columns:
-                    frame[c] = _as_text(frame[c])
+            table = Table(frame, "parquet", text=False)
     except InputError:
         raise
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "file has no header row or data") from None
+    except MemoryError:
+        raise
     except Exception as exc:  # readers raise many types on corrupt input (ParserError, BadZipFile, ...)
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"cannot read as {fmt}: {detail[:200]}") from None
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
+    frame = table.frame
+    frame.columns = [str(c) for c in frame.columns]
+    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if dupes:
         raise InputError(path, f"duplicate column names {dupes}")
-    frame.columns = [str(c) for c in frame.columns]
-    return frame, fmt, encoding, labels
+    if not any(c.strip() for c in frame.columns):
+        raise InputError(path, "file has no header row or data")
+    return table
 
 
-def _read_csv(path: Path, text_cols: list[str]) -> tuple[pd.DataFrame, str]:
-    with path.open("rb") as fh:
-        head = fh.read(1 << 16)
-    sep = "\t" if path.suffix.lower() == ".tsv" or (b"\t" in head and b"," not in head) else ","
-    last_error: Exception | None = None
-    for enc in CSV_ENCODINGS:
-        try:
-            # pandas silently renames a repeated header ("q", "q.1"); read the header row itself
-            first = head.decode(enc, errors="strict" if len(head) < (1 << 16) else "ignore").splitlines()
-            names = next(csv.reader(io.StringIO(first[0]), delimiter=sep), []) if first else []
-            if not any(n.strip() for n in names):
-                raise InputError(path, "file has no header row or data")
-            dupes = sorted({c for c in names if names.count(c) > 1})
-            if dupes:
-                raise InputError(path, f"duplicate column names {dupes}")
-            dtype = {c: str for c in text_cols if c in names}
-            frame = pd.read_csv(path, sep=sep, encoding=enc, dtype=dtype, keep_default_na=True,
-                                skipinitialspace=False)
-            return frame, ("utf-8" if enc == "utf-8-sig" else enc)
-        except UnicodeDecodeError as exc:
-            last_error = exc
-    raise InputError(path, f"text is neither UTF-8 nor GB18030/GBK ({last_error})")
+def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> Table:
+    data = path.read_bytes()
+    labels = [*spec.segments, *spec.categories, *([spec.wave] if spec.wave else [])]
+    decoded = decode_bytes(data, path, source.encoding,
+                           evidence=[s for s in _spec_strings(dict(spec.raw)) if not s.isascii()],
+                           shown={header_key(c) for c in labels})
+    text = decoded.text
+    del data
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError(path, "file has no header row or data")
+    default = "\t" if path.suffix.lower() == ".tsv" else ","
+    layout = sniff_layout(text, wanted_keys, delimiter=source.delimiter, header_row=source.header_row,
+                          default=default)
+    notes = [f"encoding {decoded.encoding} {decoded.note}"] if decoded.note else []
+    body = text.encode("utf-8")
+    del text
+    offset, first_line = 0, 1
+    if layout.header_row > 1:
+        offset, first_line = _record_offset(body, layout.delimiter, layout.header_row - 1)
+        if offset >= len(body):
+            raise InputError(path, f"the header row {layout.header_row} is past the end of the file")
+        if source.header_row is None:
+            notes.append(f"header found on line {first_line} ({first_line - 1} line"
+                         f"{'s' if first_line > 2 else ''} above it skipped); set source.header_row to change it")
+        body = body[offset:]
+    scan = scan_records(body, layout.delimiter, path, first_line)
+    header = read_records(body[: scan.header_end].decode("utf-8"), layout.delimiter, 1)
+    headers = [h for h in header[0]] if header else []
+    if not any(h.strip() for h in headers):
+        raise InputError(path, "file has no header row or data")
+    dupes = sorted({h for h in headers if headers.count(h) > 1})
+    if dupes:
+        raise InputError(path, f"duplicate column names {dupes}")
+    data_bytes = body[scan.header_end:]
+    names = [f"c{i}" for i in range(len(headers))]
+    if scan.n_records and not scan.blank_like and bool(np.all(scan.fields == len(headers))):
+        longest = int(np.diff(np.append(scan.starts, len(body))).max())
+        frame = _parse_arrow(data_bytes, names, layout.delimiter, multiline=bool(np.any(scan.spans > 1)),
+                             block_size=max(1 << 20, 2 * longest + 1024))
+    else:
+        frame = _parse_pandas(data_bytes, names, layout.delimiter)
+    first = frame["c0"].to_numpy(dtype=object) if len(frame) else []
+    verify_rows(scan, body, layout.delimiter, first, len(frame), path)
+    frame.columns = headers
+    return Table(frame, "csv", encoding=decoded.encoding, encoding_source=decoded.how, delimiter=layout.delimiter,
+                 header_row=layout.header_row, notes=notes)
 
 
-def _read_sav(path: Path, spec: Spec) -> tuple[pd.DataFrame, dict]:
+def _record_offset(body: bytes, delimiter: str, records: int) -> tuple[int, int]:
+    """Byte offset and 1-based line number of the record after the first ``records`` records."""
+    import csv
+
+    text = body.decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = 0
+    for _ in range(records):
+        if next(reader, None) is None:
+            break
+        lines = reader.line_num
+    buf = np.frombuffer(body, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == ord("\n"))
+    offset = int(newlines[lines - 1]) + 1 if 0 < lines <= len(newlines) else (len(body) if lines else 0)
+    return offset, lines + 1
+
+
+def _parse_arrow(data: bytes, names: list[str], delimiter: str, multiline: bool,
+                 block_size: int = 1 << 20) -> pd.DataFrame:
+    """Every cell as text with Arrow's csv reader (multi-threaded)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if not data.strip():
+        return pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=block_size),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                         newlines_in_values=multiline, ignore_empty_lines=True),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False))
+    return table.to_pandas()
+
+
+def _parse_pandas(data: bytes, names: list[str], delimiter: str) -> pd.DataFrame:
+    """Every cell as text with pandas' C parser, which pads rows with fewer fields than the header."""
+    if not data.strip():
+        return pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
+    frame = pd.read_csv(io.BytesIO(data), header=None, names=names, sep=delimiter, dtype=str, encoding="utf-8",
+                        keep_default_na=False, na_filter=False, index_col=False, skip_blank_lines=True,
+                        quotechar='"', doublequote=True, engine="c")
+    return frame.fillna("")
+
+
+def _read_sav(path: Path, spec: Spec, source: Source) -> Table:
     import pyreadstat
 
-    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    kwargs = {"encoding": source.encoding} if source.encoding else {}
+    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, **kwargs)
     labels = {col: dict(v) for col, v in (meta.variable_value_labels or {}).items()}
-    # Categorical breakdowns show value labels (e.g. 1 -> "华东"); rated items keep their codes.
-    for col in [*spec.segments, *spec.categories]:
-        if col in frame.columns and col in labels:
-            frame[col] = frame[col].map(lambda v, m=labels[col]: m.get(v, v))
-    for col in _text_columns(spec):
-        if col in frame.columns:
-            frame[col] = _as_text(frame[col])
-    return frame, labels
+    return Table(frame, "sav", encoding=getattr(meta, "file_encoding", None) or source.encoding,
+                 encoding_source="source.encoding" if source.encoding else "file", value_labels=labels, text=False)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -177,21 +375,40 @@ def _as_text(values: pd.Series) -> pd.Series:
     def conv(v):
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
             return np.nan
-        if isinstance(v, float) and v.is_integer():
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
             return str(int(v))
+        if isinstance(v, (float, np.floating)):
+            return repr(float(v))
         return str(v)
 
     return values.map(conv).astype(object)
 
 
+def _cap_cells(frame: pd.DataFrame, skip: set[str], notes: list[str]) -> None:
+    """Cut absurdly long text cells in place (free-text columns are cut while being redacted)."""
+    for col in frame.columns:
+        if col in skip or not (pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object):
+            continue
+        lengths = frame[col].astype("string").str.len()
+        long = (lengths > MAX_CELL_CHARS).fillna(False).to_numpy(bool)
+        if long.any():
+            values = frame[col].astype(object)
+            values[long] = [cap_text(v) for v in values[long]]
+            frame[col] = values
+            notes.append(f"{col}: {int(long.sum())} cell{'s' if long.sum() > 1 else ''} longer than "
+                         f"{MAX_CELL_CHARS:,} characters cut")
+
+
 def read_wave(path: str | Path, spec: Spec) -> Wave:
-    """Load a wave, drop PII, redact free text, check the spec's columns and derive flags.
+    """Load a wave: read it, drop PII, redact free text, match the spec's columns, read numbers.
 
     Parameters
     ----------
     path : str or Path
-        csv (UTF-8, UTF-8 with BOM, GBK/GB18030), xlsx, SPSS .sav or parquet.
+        csv/tsv/txt (any common encoding, delimiter and decimal mark), xlsx, SPSS .sav or parquet.
     spec : Spec
+        The columns it names are matched to the file's headers (trimmed, case-insensitive); its
+        ``source`` key sets what is otherwise detected.
 
     Returns
     -------
@@ -200,31 +417,85 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     Raises
     ------
     InputError
-        Unreadable file, or a column the spec names that the file lacks (naming both).
+        Unreadable file, an ambiguous encoding, rows the parser lost, duplicate or ambiguous
+        headers, or a column the spec names that the file lacks (naming it, its role and the
+        closest headers).
+
+    Examples
+    --------
+    >>> wave = read_wave("data/retail_2026Q3.csv", load_spec("data/retail-csat.yaml"))  # doctest: +SKIP
+    >>> wave.encoding, wave.delimiter, wave.pii_dropped                                    # doctest: +SKIP
+    ('utf-8', ',', ('email', 'phone'))
     """
     path = Path(path)
-    frame, fmt, encoding, labels = read_table(path, spec)
-    pii = tuple(c for c in spec.pii if c in frame.columns)
-    frame = frame.drop(columns=list(pii))
-    missing = [c for c in spec.required_columns() if c not in frame.columns]
-    if missing:
-        roles = spec.roles()
-        what = ", ".join(f"{c!r} ({roles[c]})" for c in missing)
-        where = f" named by {Path(spec.source).name}" if spec.source else ""
-        raise InputError(path, f"missing column{'s' if len(missing) > 1 else ''} {what}{where}")
-    clash = [c for c in frame.columns if c.startswith(DERIVED_PREFIX)]
-    if clash:
-        raise InputError(path, f"column {clash[0]!r} uses the reserved prefix {DERIVED_PREFIX!r}")
-    for col in spec.text:
-        frame[col] = redact_series(frame[col])
+    table = read_table(path, spec)
+    frame, notes = table.frame, list(table.notes)
+    wanted = _wanted(spec)
+    where = ""
+    if table.sheet is not None:
+        where = f" (sheet {table.sheet!r}, header on row {table.header_row})"
+    elif table.header_row and table.header_row > 1:
+        where = f" (header on row {table.header_row})"
+    found = match_headers(list(frame.columns), wanted, path, optional=spec.pii, where=where,
+                          spec_file=spec.source)
+    # privacy first: PII columns leave before anything else looks at the rows
+    pii_headers = [h for h, c in found.items() if c in set(spec.pii)]
+    frame = frame.drop(columns=pii_headers)
+    pii = tuple(c for c in spec.pii if c in {found[h] for h in pii_headers})
+    renamed = {h: c for h, c in found.items() if h != c and c not in pii}
+    frame = frame.rename(columns=renamed)
+    labels = {renamed.get(k, k): v for k, v in table.value_labels.items()}
+    reserved = [c for c in frame.columns if c.startswith(DERIVED_PREFIX)]
+    if reserved:
+        raise InputError(path, f"column {reserved[0]!r} uses the reserved prefix {DERIVED_PREFIX!r}")
     frame = frame.reset_index(drop=True)
+    for col in spec.text:
+        before = (frame[col].astype("string").str.len() > MAX_CELL_CHARS).fillna(False).sum()
+        frame[col] = redact_series(frame[col])
+        if before:
+            notes.append(f"{col}: {int(before)} cell{'s' if before > 1 else ''} longer than {MAX_CELL_CHARS:,} "
+                         f"characters cut")
+    numeric = _numeric_columns(spec)
+    if table.text:
+        _cap_cells(frame, set(spec.text), notes)
+    raw = frame
+    decimal = spec.data_source.decimal or (sniff_decimal([frame[c] for c in numeric]) if table.text else None)
+    out: dict[str, pd.Series] = {}
+    normalised: dict[str, int] = {}
+    text_cols = set(_text_columns(spec))
+    for col in frame.columns:
+        values = frame[col]
+        if col in numeric:
+            out[col], count = to_numbers(values, decimal or ".")
+            if count:
+                normalised[col] = count
+        elif table.text:
+            out[col] = values.where(~missing_mask(values)) if len(values) else values
+        elif col in text_cols:
+            out[col] = _labelled(values, labels.get(col), col in spec.segments or col in spec.categories)
+        else:
+            out[col] = values
+    frame = pd.DataFrame(out, index=frame.index, columns=list(frame.columns))
+    if normalised:
+        notes.append("numbers normalised before validation: " +
+                     ", ".join(f"{c} {n}" for c, n in normalised.items()))
     frame = add_derived_columns(frame, spec)
-    return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=fmt,
-                encoding=encoding, value_labels=labels, pii_dropped=pii)
+    return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=table.file_format,
+                encoding=table.encoding, value_labels=labels, pii_dropped=pii, raw=raw,
+                encoding_source=table.encoding_source, delimiter=table.delimiter, decimal=decimal,
+                sheet=table.sheet, header_row=table.header_row, normalised=normalised, renamed=renamed,
+                notes=tuple(notes))
+
+
+def _labelled(values: pd.Series, labels: dict | None, use_labels: bool) -> pd.Series:
+    """A typed column (sav, parquet) as text; segment codes shown by their SPSS value labels."""
+    if labels and use_labels:
+        values = values.map(lambda v, m=labels: m.get(v, v))
+    return _as_text(values)
 
 
 def add_derived_columns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Add gap, straight-line and speeder columns (DESIGN: load → frame + derived columns).
+    """Add gap, straight-line and speeder columns (load → frame + derived columns).
 
     * ``_csat_gap_<dimension>``: perception − expectation, NaN where either is missing.
     * ``_csat_straightliner``: the same answer to every perception and expectation item

@@ -71,6 +71,8 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
         loaded = loaded if loaded is not None else read_wave(data, spec)
     progress(f"loaded {loaded.n_rows} rows from {Path(data).name}"
              + (f" (dropped PII columns: {', '.join(loaded.pii_dropped)})" if loaded.pii_dropped else ""))
+    for note in loaded.notes:
+        progress(f"{Path(data).name}: {note}")
     with timings.stage("validate"):
         if suite_dir is False:
             suite, suite_path = build_suite(spec), None
@@ -132,7 +134,7 @@ def provenance_of(loaded: Wave, validation: ValidationResult | None = None,
     spec = loaded.spec
     return Provenance(
         input={"file": Path(loaded.path).name, "sha256": loaded.sha256, "format": loaded.file_format,
-               "encoding": loaded.encoding, "pii_dropped": list(loaded.pii_dropped)},
+               "encoding": loaded.encoding, "pii_dropped": list(loaded.pii_dropped), **loaded.reading()},
         spec=spec.to_dict(), spec_file=Path(spec.source).name if spec.source else None,
         suite=validation.suite_name if validation is not None else spec.name,
         previous=Path(previous.source).name if previous else None, versions=stack_versions())

@@ -84,6 +84,7 @@ class ValidationResult:
     suite_name: str
     suite_path: str | None = None
     reason_tally: Counter = field(default_factory=Counter)
+    reading: dict = field(default_factory=dict)  # how the file was read (Wave.reading), incl. normalised cells
 
     @property
     def rows_clean(self) -> int:
@@ -114,6 +115,7 @@ class ValidationResult:
             "blocking_failures": list(self.blocking),
             "reasons": self.reason_counts().to_dict(orient="records"),
             "expectations": [o.to_dict() for o in self.outcomes],
+            "input": self.reading,
         }
 
     def __repr__(self) -> str:
@@ -261,7 +263,7 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
         if not pd.api.types.is_numeric_dtype(clean[col]):
             clean[col] = (vframe.loc[~bad, col] if col in vframe.columns
                           else pd.to_numeric(clean[col], errors="coerce"))
-    quarantine = frame.loc[bad, [c for c in frame.columns if not c.startswith(DERIVED_PREFIX)]].copy()
+    quarantine = wave.as_read(frame.index[bad])  # every cell exactly as read: text in, text out
     for i in quarantine.index:
         reasons[i] = _dedupe_reasons(reasons[i])
         tally.update(tag for tag, _ in reasons[i])
@@ -285,7 +287,7 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
             blocking.append(_blocking_sentence(check, None, res, kwargs, spec, wave_label, n))
     return ValidationResult(wave=wave_label, rows_read=n, clean=clean, quarantine=quarantine,
                             outcomes=outcomes, blocking=blocking, suite_name=suite.get("name", spec.name),
-                            reason_tally=tally)
+                            reason_tally=tally, reading=wave.reading())
 
 
 def _in_suite_order(results, expectations):

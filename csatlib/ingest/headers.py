@@ -1,0 +1,101 @@
+"""Matching the spec's column names to a file's headers.
+
+Exports rarely spell headers exactly as a spec does: ``Mail`` for ``mail``, a trailing space
+from Excel, a full-width letter, a line break inside a long question title. A spec column
+matches the header that is equal to it after Unicode (NFKC) normalisation, trimming, collapsing
+inner whitespace and case folding. Two headers that are equal under that comparison and match a
+spec column are an error naming both (neither is picked). A spec column with no match is an
+error with "did you mean" suggestions taken from the file's headers (:mod:`difflib`).
+"""
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from ..errors import InputError
+
+__all__ = ["header_key", "match_headers", "count_matches"]
+
+
+def header_key(name: object) -> str:
+    """The form headers are compared in: NFKC, trimmed, inner whitespace collapsed, case-folded.
+
+    Examples
+    --------
+    >>> header_key("  Overall\\u00a0Satisfaction ")
+    'overall satisfaction'
+    >>> header_key("ＮＰＳ") == header_key("nps")
+    True
+    """
+    return " ".join(unicodedata.normalize("NFKC", str(name)).split()).casefold()
+
+
+def count_matches(cells: Iterable[object], wanted_keys: set[str]) -> int:
+    """How many of ``wanted_keys`` a row of cells holds (to find the header row)."""
+    return len({header_key(c) for c in cells if c is not None} & wanted_keys)
+
+
+def match_headers(headers: list[str], wanted: Mapping[str, str], path: str | Path, *,
+                  optional: Iterable[str] = (), where: str = "", spec_file: str | None = None) -> dict[str, str]:
+    """Find each spec column among the file's headers.
+
+    Parameters
+    ----------
+    headers : list of str
+        The file's headers, as read.
+    wanted : mapping
+        Spec column -> its role (``"satisfaction"``, ``"pii"`` ...), in spec order.
+    path : str or Path
+        The data file, named in errors.
+    optional : iterable of str
+        Spec columns the file may lack (PII columns: they are dropped anyway).
+    where : str
+        Appended to the missing-column error, e.g. ``" (sheet 'Data', header on row 3)"``.
+    spec_file : str, optional
+        The spec's file name, named in the missing-column error.
+
+    Returns
+    -------
+    dict
+        File header -> spec column, for every spec column found.
+
+    Raises
+    ------
+    InputError
+        Two headers match one spec column (naming both), two spec columns match one header, or
+        a required spec column has no header (naming it, its role and the closest headers).
+    """
+    optional = set(optional)
+    by_key: dict[str, list[str]] = {}
+    for h in headers:
+        by_key.setdefault(header_key(h), []).append(h)
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for col, role in wanted.items():
+        exact = [h for h in headers if h == col]
+        hits = by_key.get(header_key(col), [])
+        if len(hits) > 1:
+            shown = " and ".join(repr(h) for h in hits)
+            raise InputError(path, f"headers {shown} both match the spec's {role} column {col!r}; rename one "
+                                   f"of them in the file")
+        hit = exact[0] if exact else (hits[0] if hits else None)
+        if hit is None:
+            if col not in optional:
+                missing.append(col)
+            continue
+        if hit in found:
+            raise InputError(path, f"header {hit!r} matches two spec columns, {found[hit]!r} and {col!r}")
+        found[hit] = col
+    if missing:
+        keys = list(by_key)
+        parts = []
+        for col in missing:
+            close = difflib.get_close_matches(header_key(col), keys, n=3, cutoff=0.6)
+            guess = [h for k in close for h in by_key[k] if h not in found]
+            hint = f"; did you mean {' or '.join(repr(g) for g in guess)}?" if guess else ""
+            parts.append(f"{col!r} ({wanted[col]}{hint})")
+        named = f" named by {Path(spec_file).name}" if spec_file else ""
+        raise InputError(path, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}{named}{where}")
+    return found
