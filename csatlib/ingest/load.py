@@ -19,12 +19,12 @@ import pandas as pd
 
 from ..errors import InputError
 from .privacy import redact_series
-from ..frame import DERIVED_PREFIX, SPEEDER, STRAIGHTLINE, gap_column, numeric_view
+from .recode import MIN_STRAIGHTLINE_ITEMS, AnswerView, FileMissing, answer_view, derived_columns, spss_missing
+from ..frame import DERIVED_PREFIX
 from ..spec import Spec
 
 __all__ = ["Wave", "read_wave", "read_table", "add_derived_columns", "FORMATS"]
 
-MIN_STRAIGHTLINE_ITEMS = 3
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet"}
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK/GB2312
@@ -49,6 +49,12 @@ class Wave:
     value_labels : dict
         SPSS value labels per column (``{column: {code: label}}``); empty for other formats.
     pii_dropped : tuple of str
+    declared : dict
+        Missing values and value labels the file declares per column (SPSS), see
+        :func:`csatlib.ingest.recode.spss_missing`.
+    answers : AnswerView or None
+        The rated columns read by :func:`csatlib.ingest.recode.answer_view` (labels mapped,
+        codes set apart); validation reuses it.
     """
 
     frame: pd.DataFrame
@@ -59,6 +65,8 @@ class Wave:
     encoding: str | None = None
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     pii_dropped: tuple[str, ...] = ()
+    declared: dict[str, FileMissing] = field(default_factory=dict, repr=False)
+    answers: AnswerView | None = field(default=None, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -79,7 +87,7 @@ def _sha256(path: Path) -> str:
 
 def _text_columns(spec: Spec) -> list[str]:
     """Columns read as text so labels and ids survive exactly (leading zeros, Chinese names)."""
-    cols = [spec.id, *spec.segments, *spec.categories, *spec.text]
+    cols = [c for c in (spec.id, *spec.segments, *spec.categories, *spec.text) if c]
     if spec.wave:
         cols.append(spec.wave)
     return list(dict.fromkeys(cols))
@@ -160,7 +168,7 @@ def _read_csv(path: Path, text_cols: list[str]) -> tuple[pd.DataFrame, str]:
 def _read_sav(path: Path, spec: Spec) -> tuple[pd.DataFrame, dict]:
     import pyreadstat
 
-    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
     labels = {col: dict(v) for col, v in (meta.variable_value_labels or {}).items()}
     # Categorical breakdowns show value labels (e.g. 1 -> "华东"); rated items keep their codes.
     for col in [*spec.segments, *spec.categories]:
@@ -218,34 +226,22 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     for col in spec.text:
         frame[col] = redact_series(frame[col])
     frame = frame.reset_index(drop=True)
-    frame = add_derived_columns(frame, spec)
+    declared = spss_missing(path) if fmt == "sav" else {}
+    view = answer_view(frame, spec, declared)
+    frame = add_derived_columns(frame, spec, declared, view)
     return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=fmt,
-                encoding=encoding, value_labels=labels, pii_dropped=pii)
+                encoding=encoding, value_labels=labels, pii_dropped=pii, declared=declared, answers=view)
 
 
-def add_derived_columns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Add gap, straight-line and speeder columns (DESIGN: load → frame + derived columns).
+def add_derived_columns(frame: pd.DataFrame, spec: Spec, declared: dict[str, FileMissing] | None = None,
+                        view: AnswerView | None = None) -> pd.DataFrame:
+    """Add the derived columns (DESIGN: load → frame + derived columns).
 
-    * ``_csat_gap_<dimension>``: perception − expectation, NaN where either is missing.
-    * ``_csat_straightliner``: the same answer to every perception and expectation item
-      (needs at least three answered items; skipped items do not count).
-    * ``_csat_speeder``: interview shorter than ``quality.min_duration_s``.
+    Gaps per dimension, composite scores, each rated column's answer codes, and the
+    straight-line, speeder and repeated-header flags; see
+    :func:`csatlib.ingest.recode.derived_columns`. ``declared``: what the file declares missing
+    (SPSS); ``view``: the answers already read, so they are not read twice.
     """
-    derived: dict[str, pd.Series] = {}
-    items = numeric_view(frame, [c for c, _, _ in spec.numeric_items()])
-    for d in spec.gap_dimensions:
-        derived[gap_column(d.name)] = items[d.perception] - items[d.expectation]
-    battery = spec.straightline_columns()
-    if len(battery) >= MIN_STRAIGHTLINE_ITEMS:
-        block = items[battery]
-        answered = block.notna().sum(axis=1)
-        same = block.max(axis=1) == block.min(axis=1)
-        derived[STRAIGHTLINE] = (answered >= MIN_STRAIGHTLINE_ITEMS) & same & (answered == len(battery))
-    else:
-        derived[STRAIGHTLINE] = pd.Series(False, index=frame.index)
-    if spec.duration and spec.quality.min_duration_s is not None:
-        dur = pd.to_numeric(frame[spec.duration], errors="coerce")
-        derived[SPEEDER] = dur < spec.quality.min_duration_s
-    else:
-        derived[SPEEDER] = pd.Series(False, index=frame.index)
+    view = view if view is not None else answer_view(frame, spec, declared)
+    derived = derived_columns(frame, spec, view)
     return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
