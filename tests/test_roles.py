@@ -316,14 +316,15 @@ def test_file_without_id_numbers_rows_from_one(tmp_path):
 def test_summary_and_repeated_header_rows_are_quarantined(tmp_path):
     rng = np.random.default_rng(9)
     n = 60
-    frame = pd.DataFrame({"id": [str(1000 + i) for i in range(n)], "region": rng.choice(["North", "South"], n),
+    frame = pd.DataFrame({"id": [str(1000 + i) for i in range(n)], "wave": "W1",
+                          "region": rng.choice(["North", "South"], n),
                           "sat": rng.integers(1, 11, n), "q1": rng.integers(1, 6, n), "q2": rng.integers(1, 6, n),
                           "q3": rng.integers(1, 6, n)}).astype(object)
     header = pd.DataFrame([dict(zip(frame.columns, frame.columns))])
-    total_row = pd.DataFrame([{"id": "Total", "region": "", "sat": int(frame["sat"].sum()), "q1": 200, "q2": 190,
-                               "q3": 180}])
-    average = pd.DataFrame([{"id": "", "region": "Average", "sat": 6.2, "q1": 3.1, "q2": 2.9, "q3": 3.3}])
-    chinese = pd.DataFrame([{"id": "合计", "region": "", "sat": 300, "q1": 1, "q2": 1, "q3": 1}])
+    total_row = pd.DataFrame([{"id": "Total", "wave": "", "region": "", "sat": int(frame["sat"].sum()), "q1": 200,
+                               "q2": 190, "q3": 180}])
+    average = pd.DataFrame([{"id": "", "wave": "", "region": "Average", "sat": 6.2, "q1": 3.1, "q2": 2.9, "q3": 3.3}])
+    chinese = pd.DataFrame([{"id": "合计", "wave": "全部", "region": "", "sat": 300, "q1": 1, "q2": 1, "q3": 1}])
     data = pd.concat([frame.iloc[:30], header, frame.iloc[30:], header, total_row, average, chinese],
                      ignore_index=True)
     path = tmp_path / "wave.xlsx"
@@ -331,6 +332,7 @@ def test_summary_and_repeated_header_rows_are_quarantined(tmp_path):
     spec, validation, results = run(tmp_path, """\
 name: summary
 id: id
+wave: wave
 segments: [region]
 satisfaction: {column: sat, scale: [1, 10], top_box: 8}
 dimensions:
@@ -339,7 +341,8 @@ dimensions:
   c: {perception: q3, scale: [1, 5]}
 quality: {min_base: 5, straightline: off}
 """, data=path)
-    assert not validation.blocked, validation.blocking  # two header rows are not two duplicate ids
+    # two header rows are not two duplicate ids, and their "wave" (or a total's) is no wrong wave label
+    assert not validation.blocked, validation.blocking
     reasons = validation.quarantine[REASONS_COLUMN].tolist()
     assert reasons == ["repeated header row (the cells hold the column names)"] * 2 + [
         "id: 'Total' marks a summary row (total, average), not a respondent",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from ..analysis.kpis import kpis
+from ..analysis.kpis import dimension_kpis, kpis
 from ..errors import InputError, ValidationBlocked
 from ..frame import MISSING_SEGMENT
 from ..ingest.load import Wave, read_wave
@@ -136,8 +136,10 @@ def load_previous(previous: str | Path, spec: Spec, suite_dir: str | Path | None
     if by is not None and by in result.clean.columns:
         labels = segment_labels(result.clean, by)
         for value in labels.unique():
-            by_value[str(value)] = kpis(result.clean[(labels == value).to_numpy()], spec)
-    return PreviousWave(frame_label, kpis(result.clean, spec), str(path), by_value)
+            rows = result.clean[(labels == value).to_numpy()]
+            by_value[str(value)] = kpis(rows, spec) + dimension_kpis(rows, spec)
+    return PreviousWave(frame_label, kpis(result.clean, spec) + dimension_kpis(result.clean, spec), str(path),
+                        by_value)
 
 
 def segment_labels(frame, column: str):

@@ -215,17 +215,20 @@ def validation_frame(frame: pd.DataFrame, spec: Spec, answers: AnswerView | None
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
         ok = np.array([answer_key(u) is None or answer_key(u) in text_codes for u in uniques] + [True])
         cols[text_column(col)] = raw.where(np.isnan(nums) & ~ok[codes]).astype("string")
+    # rows that are no respondent (repeated headers, totals) are quarantined with that reason; the
+    # table-level checks (duplicate ids, wave label) look at respondents only
+    not_respondent = (frame[HEADER_ROW].to_numpy(bool) if HEADER_ROW in frame.columns
+                      else np.zeros(len(frame), bool)).copy()
+    for col in [c for c in (spec.id, *spec.segments) if c and c not in spec.bands and c in frame.columns]:
+        not_respondent |= frame[col].astype("string").str.match(SUMMARY_REGEX).fillna(False).to_numpy(bool)
     if spec.id:
-        not_respondent = frame[HEADER_ROW].to_numpy(bool) if HEADER_ROW in frame.columns else np.zeros(len(frame), bool)
-        ids = frame[spec.id]
-        summary = ids.astype("string").str.match(SUMMARY_REGEX).fillna(False).to_numpy(bool)
-        cols[respondent_column(spec.id)] = ids.mask(not_respondent | summary)
+        cols[respondent_column(spec.id)] = frame[spec.id].mask(not_respondent)
     for col in frame.columns:
         if col not in cols:
             cols[col] = frame[col]
     out = pd.DataFrame(cols, index=frame.index)
     if spec.wave:
-        out[spec.wave] = frame[spec.wave].astype("string")
+        out[spec.wave] = frame[spec.wave].astype("string").mask(not_respondent)
     return out
 
 
