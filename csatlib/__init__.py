@@ -37,7 +37,15 @@ _EXPORTS = {
     "run.previous": ["load_previous", "PreviousWave", "collect_trend"],
     "run.batch": ["run_batch"],
     "analysis.banner": ["banner", "BannerTables"],
+    # questionnaire roles and answer codes
+    "ingest.recode": ["read_answers", "answer_view", "band_labels"],
+    "analysis.answers": ["nonsubstantive_answers"],
+    "analysis.composites": ["cronbach_alpha", "composite_reliability"],
+    "analysis.multiple": ["multiple_response_shares"],
+    "analysis.stated": ["stated_vs_derived"],
 }
+_EXPORTS["spec"] += ["Codes", "Answer", "ScreenOut", "MultipleResponse", "answer_key"]
+_EXPORTS["analysis.kpis"] += ["dimension_kpis", "segment_dimension_kpis"]
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)
 

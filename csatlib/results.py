@@ -21,7 +21,8 @@ from .stats.estimators import ALPHA
 
 __all__ = ["Estimate", "Results", "load_results", "RESULTS_VERSION", "kpi_kind", "wave_sort_key", "ModelSummary",
            "LoyaltyCurve", "LoyaltyModel", "GapAnalysis", "DriverAnalysis", "QualitySummary", "Provenance",
-           "HEADLINE_IDS", "ALPHA", "WeightedIndex", "IndexModel", "IndexAnalysis"]
+           "HEADLINE_IDS", "ALPHA", "WeightedIndex", "IndexModel", "IndexAnalysis", "NonSubstantive",
+           "CompositeReliability", "MultipleResponseShares", "ImportanceComparison"]
 
 RESULTS_VERSION = 2
 HEADLINE_IDS = ("satisfaction.score", "satisfaction.index", "satisfaction.rate", "nps")
@@ -277,6 +278,117 @@ class DriverAnalysis(_TableRepr):
 
 
 @dataclass
+class NonSubstantive(_TableRepr):
+    """Non-substantive answers per rated column (``csatlib.nonsubstantive_answers``).
+
+    ``table`` has one row per rated column of the clean rows: ``column``, ``role`` (its spec key),
+    ``rows`` (clean rows), ``blank`` (skipped), ``answered`` (non-blank), ``substantive`` (ratings:
+    the item's base in every analysis), and per kind (``not_applicable``, ``dont_know``,
+    ``refused``, ``missing``: values the file declares missing) the count and its share of the
+    answered (``<kind>_share``). Counts are of rows, unweighted.
+    """
+
+    table: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": _records(self.table)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "NonSubstantive":
+        return cls(_frame(d.get("columns")))
+
+    def __repr__(self) -> str:
+        cols = [c for c in ["column", "answered", "substantive", "not_applicable_share", "dont_know_share",
+                            "refused_share", "missing_share"] if c in self.table]
+        return "NonSubstantive\n" + self.table[cols].round(4).to_string(index=False)
+
+
+@dataclass
+class CompositeReliability(_TableRepr):
+    """Internal consistency of each composite dimension (``csatlib.composite_reliability``).
+
+    ``table`` has one row per composite: ``dimension``, ``label``, ``items`` (list), ``k``, ``n``
+    (respondents with a substantive answer to every item: the base of alpha), ``alpha``
+    (Cronbach's alpha), ``alpha_if_deleted`` (``{item: alpha}``), ``min_answered`` and
+    ``scored`` (respondents with a score under the composite's rule).
+    """
+
+    table: pd.DataFrame
+    rule: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "composites": _records(self.table)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CompositeReliability":
+        return cls(_frame(d.get("composites")), d.get("rule", ""))
+
+    def __repr__(self) -> str:
+        cols = [c for c in ["dimension", "k", "n", "alpha", "scored"] if c in self.table]
+        return "CompositeReliability\n" + self.table[cols].round(4).to_string(index=False)
+
+
+@dataclass
+class MultipleResponseShares(_TableRepr):
+    """Share of respondents choosing each option of each multiple-response question.
+
+    ``table``: ``question``, ``label``, ``option``, ``chosen`` (respondents), ``base``
+    (respondents who answered the question), ``share`` (weighted when the spec has weights),
+    ``ci_low``/``ci_high`` (Wilson on Kish n_eff), ``n_eff``. Shares of one question may sum to
+    more than 1.
+    """
+
+    table: pd.DataFrame
+    weighted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weighted": self.weighted, "options": _records(self.table)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "MultipleResponseShares":
+        return cls(_frame(d.get("options")), bool(d.get("weighted")))
+
+    def __repr__(self) -> str:
+        cols = [c for c in ["question", "option", "chosen", "base", "share"] if c in self.table]
+        return "MultipleResponseShares\n" + self.table[cols].round(4).to_string(index=False)
+
+
+@dataclass
+class ImportanceComparison(_TableRepr):
+    """Stated importance (what respondents say matters) against derived importance (what drives
+    their overall satisfaction), per dimension (``csatlib.stated_vs_derived``).
+
+    ``table``: ``dimension``, ``label``, ``stated`` (mean stated importance), ``stated_n``,
+    ``stated_rank``, ``derived`` (share of R² from the key-driver analysis), ``derived_rank``,
+    ``rank_difference`` (stated − derived rank; ranks 1 = most important). ``spearman``/``kendall``
+    are the rank correlations with their p values.
+    """
+
+    table: pd.DataFrame
+    spearman: float
+    spearman_p: float | None
+    kendall: float
+    kendall_p: float | None
+    derived_method: str
+    sentence: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dimensions": _records(self.table), "spearman": self.spearman, "spearman_p": self.spearman_p,
+                "kendall": self.kendall, "kendall_p": self.kendall_p, "derived_method": self.derived_method,
+                "sentence": self.sentence, "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ImportanceComparison":
+        return cls(_frame(d.get("dimensions")), d.get("spearman"), d.get("spearman_p"), d.get("kendall"),
+                   d.get("kendall_p"), d.get("derived_method", ""), d.get("sentence", ""), list(d.get("notes") or []))
+
+    def __repr__(self) -> str:
+        cols = [c for c in ["dimension", "stated", "stated_rank", "derived", "derived_rank"] if c in self.table]
+        return f"ImportanceComparison: {self.sentence}\n" + self.table[cols].round(4).to_string(index=False)
+
+
+@dataclass
 class QualitySummary:
     """The data-quality record of a run: blocking failures, reasons, thresholds, expectations."""
 
@@ -285,17 +397,19 @@ class QualitySummary:
     failed_expectations: list[dict[str, Any]] = field(default_factory=list)
     expectations_checked: int = 0
     thresholds: dict[str, Any] = field(default_factory=dict)
+    flagged: list[dict[str, Any]] = field(default_factory=list)  # flag, check, rows: counted, kept in analyses
 
     def to_dict(self) -> dict[str, Any]:
         return {"blocking_failures": list(self.blocking_failures), "reasons": list(self.reasons),
                 "failed_expectations": list(self.failed_expectations),
-                "expectations_checked": self.expectations_checked, "thresholds": dict(self.thresholds)}
+                "expectations_checked": self.expectations_checked, "thresholds": dict(self.thresholds),
+                "flagged": list(self.flagged)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "QualitySummary":
         return cls(list(d.get("blocking_failures") or []), list(d.get("reasons") or []),
                    list(d.get("failed_expectations") or []), int(d.get("expectations_checked") or 0),
-                   dict(d.get("thresholds") or {}))
+                   dict(d.get("thresholds") or {}), list(d.get("flagged") or []))
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.reasons, columns=["reason", "column", "rows"])
@@ -484,8 +598,12 @@ class IndexAnalysis:
 class Results:
     """Everything one run found: estimates, typed model results, data quality and provenance.
 
-    ``skipped`` maps an analysis (``nps``, ``loyalty``, ``gap``, ``drivers``, ``segments``,
-    ``verbatims``, ``weighting``, ``scope``) to the sentence saying why it is not in the report.
+    ``nonsubstantive`` (answers that are codes, per rated column), ``composites`` (Cronbach's
+    alpha), ``multiple_response`` (option shares) and ``importance`` (stated vs derived) come from
+    the questionnaire's roles and are None when the spec has none. ``skipped`` maps an analysis
+    (``nps``, ``loyalty``, ``gap``, ``drivers``, ``segments``, ``verbatims``, ``weighting``,
+    ``scope``, or an estimate id such as ``satisfaction.score`` that a binary outcome does not
+    have) to the sentence saying why it is not in the report.
     """
 
     survey: str
@@ -504,6 +622,10 @@ class Results:
     provenance: Provenance = field(default_factory=Provenance)
     skipped: dict[str, str] = field(default_factory=dict)
     index: IndexAnalysis | None = None
+    nonsubstantive: NonSubstantive | None = None
+    composites: CompositeReliability | None = None
+    multiple_response: MultipleResponseShares | None = None
+    importance: ImportanceComparison | None = None
 
     def get(self, id: str, segment: dict | None = None) -> Estimate | None:
         """The estimate with this id (and segment; None = the total)."""
@@ -528,6 +650,10 @@ class Results:
                 out[key] = value.to_dict()
         if self.index is not None:
             out["index"] = self.index.to_dict()
+        for key in _QUESTIONNAIRE_MODELS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value.to_dict()
         return out
 
     def frame(self) -> pd.DataFrame:
@@ -579,7 +705,9 @@ class Results:
                                 else None),
                    quality=QualitySummary.from_dict(doc.get("quality") or {}), trend=doc.get("trend", []),
                    verbatims=doc.get("verbatims", []), provenance=Provenance.from_dict(meta), skipped=dict(skipped),
-                   index=IndexAnalysis.from_dict(models["index"]) if models.get("index") else None)
+                   index=IndexAnalysis.from_dict(models["index"]) if models.get("index") else None,
+                   **{key: kind.from_dict(models[key]) for key, kind in _QUESTIONNAIRE_MODELS.items()
+                      if models.get(key)})
 
     def write(self, path: str | Path) -> Path:
         """Write results.json atomically (the one writer of results.json)."""
@@ -590,6 +718,11 @@ class Results:
         txt = f", satisfaction.score={head.estimate:.3f}" if head and head.estimate is not None else ""
         return (f"Results(survey={self.survey!r}, wave={self.wave!r}, rows={self.rows}, "
                 f"estimates={len(self.estimates)}{txt})")
+
+
+# results of the questionnaire's roles, stored under results.json "models" by these keys
+_QUESTIONNAIRE_MODELS = {"nonsubstantive": NonSubstantive, "composites": CompositeReliability,
+                         "multiple_response": MultipleResponseShares, "importance": ImportanceComparison}
 
 
 def load_results(path: str | Path) -> Results:
@@ -611,7 +744,7 @@ def load_results(path: str | Path) -> Results:
 
 def kpi_kind(id: str) -> str:
     """``rate``, ``nps``, ``index`` or ``mean`` for a headline estimate id."""
-    if id.endswith(".rate") or id.endswith(".unmet"):
+    if id.endswith(".rate") or id.endswith(".unmet") or id.endswith(".not_applicable"):
         return "rate"
     if id == "nps":
         return "nps"

@@ -9,6 +9,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import math
+import numbers
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -18,9 +22,156 @@ import yaml
 from .errors import SpecError
 
 __all__ = ["Scale", "Item", "Dimension", "Quality", "Source", "Spec", "load_spec", "parse_spec", "Banner",
-           "IndexSpec", "Construct", "IndexModelSpec"]
+           "IndexSpec", "Construct", "IndexModelSpec", "Codes", "Answer", "ScreenOut", "MultipleResponse",
+           "answer_key", "CODE_KINDS", "COMPOSITE_PREFIX", "composite_column"]
 
 NPS_SCALE = (0, 10)
+
+CODE_KINDS = ("not_applicable", "dont_know", "refused", "missing")
+"""Kinds of non-substantive answers, in the order results list them. ``missing`` is a value the
+file itself declares missing (SPSS user-missing values) that no spec code or label classifies."""
+
+COMPOSITE_PREFIX = "_csat_composite_"
+
+
+def composite_column(name: str) -> str:
+    """Name of the derived column holding a composite dimension's score per respondent."""
+    return f"{COMPOSITE_PREFIX}{name}"
+
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
+                         "\u201c": '"', "\u201d": '"'})
+_SPACES = re.compile(r"\s+")
+_NUMBER_TEXT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def answer_key(value: Any) -> float | str | None:
+    """The form in which answers, codes and value labels are compared.
+
+    Numbers become floats, so ``98``, ``98.0``, ``"98"`` and full-width ``"９８"`` are one key.
+    Text is NFKC-normalised, case-folded, with curly quotes made straight and runs of white
+    space made one space, so ``"Don’t  Know"`` matches ``"don't know"`` and ``" 不知道 "`` matches
+    ``"不知道"``. Blank cells (None, NaN, empty or white-space text) give None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        return None if math.isnan(x) else x
+    if not isinstance(value, str):
+        try:
+            if value != value:  # NaN-like (pandas NaT)
+                return None
+        except (TypeError, ValueError):  # pandas NA refuses comparison
+            return None
+        value = str(value)
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", value).translate(_QUOTES)).strip()
+    if not text:
+        return None
+    if _NUMBER_TEXT.match(text):
+        return float(text)
+    return text.casefold()
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Answer codes that are legitimate answers but not ratings (DESIGN: ``codes:``).
+
+    Each kind holds numbers and/or text labels as the spec wrote them. A code is excluded from
+    the analyses of its item (set to missing in the analysis view), reported as a share, and is
+    never a quarantine reason.
+    """
+
+    not_applicable: tuple = ()
+    dont_know: tuple = ()
+    refused: tuple = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.not_applicable or self.dont_know or self.refused)
+
+    def lookup(self) -> dict[float | str, str]:
+        """``{answer_key(code): kind}`` for every code."""
+        out: dict[float | str, str] = {}
+        for kind in CODE_KINDS[:3]:
+            for v in getattr(self, kind):
+                out[answer_key(v)] = kind
+        return out
+
+    def to_dict(self) -> dict[str, list]:
+        return {k: list(getattr(self, k)) for k in CODE_KINDS[:3] if getattr(self, k)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One rated column as the file holds it, with everything needed to read its answers.
+
+    Attributes
+    ----------
+    column : str
+    role : str
+        The spec key path that names the column (``dimensions.image.items[1]``).
+    scale : Scale or None
+        None for a binary item without a scale.
+    codes : Codes
+        The codes in force for this column: its own ``codes:`` per kind, else the survey-wide
+        ones (survey-wide numbers that lie on this column's scale are answers here, not codes).
+    values : mapping
+        ``{answer_key(label): code}`` from ``values:``.
+    reverse : bool
+        Recode high <-> low on the scale (``low + high - x``) before any analysis.
+    binary : bool
+        A binary item: ``positive`` answers count 1, ``negative`` ones 0 (every other substantive
+        answer when ``negative`` is None).
+    """
+
+    column: str
+    role: str
+    scale: Scale | None
+    codes: Codes = field(default_factory=Codes)
+    values: Mapping[float | str, float] = field(default_factory=dict)
+    reverse: bool = False
+    binary: bool = False
+    positive: tuple = ()
+    negative: tuple | None = None
+
+    def code_lookup(self) -> dict[float | str, str]:
+        return self.codes.lookup()
+
+    def label_of(self) -> dict[float, str]:
+        """``{code: label}`` (the inverse of ``values``), for reading codes by their labels."""
+        return {float(code): str(label) for label, code in self.values.items()}
+
+
+@dataclass(frozen=True)
+class ScreenOut:
+    """Respondents screened out of the analysis base (counted apart, not quarantined)."""
+
+    column: str
+    values: tuple  # answer keys
+    shown: tuple = ()  # the values as the spec wrote them
+
+
+@dataclass(frozen=True)
+class MultipleResponse:
+    """A multiple-response question: one delimited cell, or one 0/1 column per option."""
+
+    name: str
+    column: str | None = None
+    delimiter: str | None = None
+    columns: tuple[str, ...] = ()
+    selected: tuple = (1.0,)  # answer keys that mark an option column as chosen
+    options: tuple[str, ...] = ()
+    label: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        return (self.column,) if self.column else self.columns
 
 
 @dataclass(frozen=True)
@@ -46,10 +197,18 @@ class Item:
     scale: Scale
     top_box: float | None = None
     label: str | None = None
+    type: str = "interval"  # "interval" or "binary"
+    positive: tuple = ()  # binary: the answers (labels or codes) that count as positive
+    negative: tuple | None = None  # binary: the negative answers; None = every other answer
+    reverse: bool = False
 
     @property
     def title(self) -> str:
         return self.label or self.column
+
+    @property
+    def binary(self) -> bool:
+        return self.type == "binary"
 
 
 @dataclass(frozen=True)
@@ -62,10 +221,21 @@ class Dimension:
     expectation: str | None = None
     importance: str | None = None
     label: str | None = None
+    items: tuple[str, ...] = ()  # a composite: the items whose mean is the perception score
+    min_answered: int | None = None  # composite: substantive items needed for a score
 
     @property
     def has_gap(self) -> bool:
         return self.expectation is not None
+
+    @property
+    def is_composite(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def perception_columns(self) -> tuple[str, ...]:
+        """The file columns behind the perception score: the composite's items, or the one column."""
+        return self.items or (self.perception,)
 
     @property
     def title(self) -> str:
@@ -80,6 +250,8 @@ class Quality:
     max_straightline_share: float = 0.05
     min_base: int = 30
     max_quarantine_share: float = 0.2
+    straightline: str = "quarantine"  # "quarantine", "flag" or "off"
+    min_items: int | None = None  # answered battery items for the rule; None = every item
 
 
 @dataclass(frozen=True)
@@ -168,7 +340,7 @@ class Spec:
     """A parsed survey spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
     name: str
-    id: str
+    id: str | None
     satisfaction: Item
     wave: str | None = None
     weight: str | None = None
@@ -187,6 +359,11 @@ class Spec:
     index: IndexSpec | None = None
     index_model: IndexModelSpec | None = None
     data_source: Source = field(default_factory=Source)  # spec key `source` (`source` is the spec's path)
+    codes: Codes = field(default_factory=Codes)
+    screen_out: ScreenOut | None = None
+    bands: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    multiple_response: tuple[MultipleResponse, ...] = ()
+    answers: tuple[Answer, ...] = field(default=(), repr=False)
 
     # -- column roles ---------------------------------------------------------------------
     def numeric_items(self) -> list[tuple[str, Item | Dimension, Scale]]:
@@ -197,7 +374,7 @@ class Spec:
             out.append((self.nps.column, self.nps, self.nps.scale))
         out += [(it.column, it, it.scale) for it in self.loyalty]
         for d in self.dimensions:
-            for col in (d.perception, d.expectation, d.importance):
+            for col in (*d.perception_columns, d.expectation, d.importance):
                 if col:
                     out.append((col, d, d.scale))
         if self.index_model:  # model items the spec rates nowhere else
@@ -206,9 +383,16 @@ class Spec:
                     if col not in named]
         return out
 
+    def answer(self, column: str) -> Answer:
+        """How to read the answers of one rated column (its scale, codes, labels, reversal)."""
+        for a in self.answers:
+            if a.column == column:
+                return a
+        raise KeyError(column)
+
     def roles(self) -> dict[str, str]:
         """Map each column the spec names (except PII) to its role, e.g. ``{"overall_sat": "satisfaction"}``."""
-        roles = {self.id: "id"}
+        roles = {self.id: "id"} if self.id else {}
         if self.wave:
             roles[self.wave] = "wave"
         if self.weight:
@@ -225,7 +409,11 @@ class Spec:
         for it in self.loyalty:
             roles[it.column] = "loyalty"
         for d in self.dimensions:
-            roles[d.perception] = f"dimensions.{d.name}.perception"
+            if d.is_composite:
+                for i, col in enumerate(d.items):
+                    roles[col] = f"dimensions.{d.name}.items[{i}]"
+            else:
+                roles[d.perception] = f"dimensions.{d.name}.perception"
             if d.expectation:
                 roles[d.expectation] = f"dimensions.{d.name}.expectation"
             if d.importance:
@@ -237,6 +425,13 @@ class Spec:
         for c in (self.index_model.constructs if self.index_model else ()):
             for col in c.items:
                 roles.setdefault(col, f"index_model.constructs.{c.name}")
+        for col in self.bands:
+            roles[col] = f"bands.{col}"
+        for mr in self.multiple_response:
+            for col in mr.source_columns:
+                roles[col] = f"multiple_response.{mr.name}"
+        if self.screen_out:
+            roles.setdefault(self.screen_out.column, "screen_out")
         return roles
 
     def required_columns(self) -> list[str]:
@@ -247,7 +442,7 @@ class Spec:
         """Perception and expectation items, the battery a straight-liner answers identically."""
         cols: list[str] = []
         for d in self.dimensions:
-            cols.append(d.perception)
+            cols.extend(d.perception_columns)
             if d.expectation:
                 cols.append(d.expectation)
         return cols
@@ -289,6 +484,14 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# YAML 1.2 booleans: only true/false. YAML 1.1 also reads yes/no/on/off as booleans, which turns
+# answer labels such as `positive: [Yes]` into True; here they stay text.
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_StrictLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
 
 MAX_SPEC_BYTES = 1_000_000
 
@@ -353,6 +556,14 @@ _INDEX_MODEL_KEYS = {"constructs", "paths", "scale", "scheme", "scaled", "satisf
 _CONSTRUCT_KEYS = {"items", "scale", "mode", "label"}
 _TOP_KEYS |= {"source"}
 _QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share"}
+# questionnaire roles and answer codes (answers that are not ratings, labels, outcome types)
+_TOP_KEYS |= {"codes", "screen_out", "bands", "multiple_response"}
+_QUALITY_KEYS |= {"straightline", "min_items"}
+_ANSWER_KEYS = {"values", "codes"}
+_BINARY_KEYS = {"type", "positive", "negative"}
+_DIMENSION_KEYS = {"perception", "items", "expectation", "importance", "scale", "label", "values", "codes",
+                   "reverse", "min_answered"}
+STRAIGHTLINE_MODES = ("quarantine", "flag", "off")
 
 
 def _fmt(x: float) -> str:
@@ -364,6 +575,8 @@ class _Parser:
 
     def __init__(self, doc: Any):
         self.doc = doc
+        self.codes = Codes()
+        self.answers: list[Answer] = []
 
     # generic checks ---------------------------------------------------------------------
     @staticmethod
@@ -427,9 +640,37 @@ class _Parser:
             raise SpecError(f"{path} must be text, got {_kind(value)}")
         return value
 
-    def _item(self, value: Any, path: str, *, top_box: bool = False) -> Item:
-        allowed = {"column", "scale", "label"} | ({"top_box"} if top_box else set())
-        m = self._mapping(value, path, allowed, {"column", "scale"})
+    def _item(self, value: Any, path: str, *, top_box: bool = False, binary_ok: bool = False,
+              reverse_ok: bool = False) -> Item:
+        allowed = {"column", "scale", "label"} | _ANSWER_KEYS | ({"top_box"} if top_box else set())
+        allowed |= (_BINARY_KEYS if binary_ok else set()) | ({"reverse"} if reverse_ok else set())
+        m = self._mapping(value, path, allowed, {"column"})
+        column = self._column(m["column"], f"{path}.column")
+        label = self._label(m.get("label"), f"{path}.label")
+        kind = m.get("type", "interval")
+        if kind not in ("interval", "binary"):
+            raise SpecError(f"{path}.type must be 'interval' or 'binary', got {_kind(kind)}")
+        if kind == "binary":
+            if m.get("top_box") is not None:
+                raise SpecError(f"{path}.top_box does not apply to a binary item: its rate is the share of "
+                                f"positive answers")
+            if m.get("reverse"):
+                raise SpecError(f"{path}.reverse does not apply to a binary item: list the answers that count "
+                                f"as positive instead")
+            positive = self._answer_list(m.get("positive"), f"{path}.positive", required=True)
+            negative = (self._answer_list(m.get("negative"), f"{path}.negative", required=True)
+                        if m.get("negative") is not None else None)
+            both = {answer_key(v) for v in positive} & {answer_key(v) for v in (negative or ())}
+            if both:
+                raise SpecError(f"{path}: {sorted(map(str, both))[0]!r} is listed as both positive and negative")
+            scale = self._scale(m["scale"], f"{path}.scale") if m.get("scale") is not None else None
+            self._add_answer(column, path, path, scale, m, binary=True, positive=positive, negative=negative)
+            return Item(column, Scale(0, 1), None, label, "binary", positive, negative)
+        for key in _BINARY_KEYS - {"type"}:
+            if m.get(key) is not None:
+                raise SpecError(f"{path}.{key} applies only to a binary item (add type: binary)")
+        if m.get("scale") is None:
+            raise SpecError(f"{path}.scale is required (or type: binary with its positive answers)")
         scale = self._scale(m["scale"], f"{path}.scale")
         tb = None
         if top_box:
@@ -439,23 +680,257 @@ class _Parser:
             if not (scale.low < tb <= scale.high):
                 raise SpecError(f"{path}.top_box {_fmt(tb)} is outside the scale {scale} "
                                 f"(it must be above {_fmt(scale.low)} and at most {_fmt(scale.high)})")
-        return Item(self._column(m["column"], f"{path}.column"), scale, tb,
-                    self._label(m.get("label"), f"{path}.label"))
+        reverse = self._flag(m.get("reverse"), f"{path}.reverse")
+        self._add_answer(column, path, path, scale, m, reverse=reverse)
+        return Item(column, scale, tb, label, reverse=reverse)
+
+    # answers: codes, value labels, binary answers ----------------------------------------
+    @staticmethod
+    def _flag(value: Any, path: str) -> bool:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise SpecError(f"{path} must be true or false, got {_kind(value)}")
+        return value
+
+    @staticmethod
+    def _answer_list(value: Any, path: str, *, required: bool = False) -> tuple:
+        """A list of answers (numbers or text labels); a single value is a list of one."""
+        if value is None or value == []:
+            if required:
+                raise SpecError(f"{path} is required: list the answers (labels or codes)")
+            return ()
+        if not isinstance(value, list):
+            value = [value]
+        out = []
+        for i, v in enumerate(value):
+            if isinstance(v, bool):
+                raise SpecError(f"{path}[{i}] must be a number or a text label, got {_kind(v)} "
+                                f"(write the label in quotes, e.g. 'Yes')")
+            if not isinstance(v, (str, int, float)) or answer_key(v) is None:
+                raise SpecError(f"{path}[{i}] must be a number or a text label, got {_kind(v)}")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise SpecError(f"{path}[{i}] must be a finite number")
+            out.append(v)
+        keys = [answer_key(v) for v in out]
+        if len(set(keys)) != len(keys):
+            raise SpecError(f"{path} lists an answer twice (labels are compared ignoring case and spaces)")
+        return tuple(out)
+
+    def _codes(self, value: Any, path: str) -> tuple[Codes, frozenset[str]]:
+        """Parse a ``codes:`` mapping; returns the codes and the kinds it names."""
+        if value is None:
+            return Codes(), frozenset()
+        m = self._mapping(value, path, set(CODE_KINDS[:3]))
+        lists = {k: self._answer_list(m.get(k), f"{path}.{k}") for k in CODE_KINDS[:3] if k in m}
+        seen: dict[Any, str] = {}
+        for kind, values in lists.items():
+            for v in values:
+                key = answer_key(v)
+                if key in seen:
+                    raise SpecError(f"{path}: {v!r} is listed as both {seen[key]} and {kind}")
+                seen[key] = kind
+        return Codes(**lists), frozenset(lists)
+
+    def _effective_codes(self, own: Codes, given: frozenset[str], scale: Scale | None, path: str,
+                         answers: set | None = None, numbers_are_answers: bool = False) -> Codes:
+        """An item's codes: its own list for each kind it names, else the survey-wide list.
+
+        A survey-wide number that lies on the item's scale (or is one of a binary item's listed
+        answers) is an answer there, not a code: 0 may mean "not applicable" on 1-5 ratings and
+        be a legitimate answer on a 0-10 NPS scale.
+        """
+        out = {}
+        for kind in CODE_KINDS[:3]:
+            if kind in given:
+                for v in getattr(own, kind):
+                    key = answer_key(v)
+                    if isinstance(key, float) and scale is not None and scale.low <= key <= scale.high:
+                        raise SpecError(f"{path}.codes.{kind}: {_fmt(key)} is on the scale {scale}; a code "
+                                        f"must lie outside the scale")
+                    if answers and key in answers:
+                        raise SpecError(f"{path}.codes.{kind}: {v!r} is also listed as a positive or "
+                                        f"negative answer")
+                out[kind] = getattr(own, kind)
+                continue
+            kept = []
+            for v in getattr(self.codes, kind):
+                key = answer_key(v)
+                if isinstance(key, float) and (numbers_are_answers or (
+                        scale is not None and scale.low <= key <= scale.high)):
+                    continue
+                if answers and key in answers:
+                    continue
+                kept.append(v)
+            out[kind] = tuple(kept)
+        return Codes(**out)
+
+    def _values(self, value: Any, path: str, scale: Scale | None, codes: Codes,
+                binary: bool = False) -> dict[float | str, float]:
+        """``values: {label: code}`` → ``{answer_key(label): code}``."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not value:
+            raise SpecError(f"{path} must be a mapping of answer label -> code, e.g. {{Very poor: 1}}, "
+                            f"got {_kind(value)}")
+        code_numbers = {k for k in codes.lookup() if isinstance(k, float)}
+        out: dict[float | str, float] = {}
+        for label, code in value.items():
+            if not isinstance(label, str) and isinstance(code, str):
+                raise SpecError(f"{path}: {label!r}: {code!r} is the wrong way round; values map a label to "
+                                f"its code, e.g. {{{code}: {label}}}")
+            key = answer_key(label) if isinstance(label, str) else None
+            if not isinstance(label, str) or key is None or isinstance(key, float):
+                raise SpecError(f"{path}: a value label must be text that is not a number, got {_kind(label)}")
+            num = self._number(code, f"{path}.{label}")
+            if key in out:
+                raise SpecError(f"{path}: the label {label!r} is listed twice (labels are compared ignoring "
+                                f"case and spaces)")
+            if not binary and scale is not None and not (scale.low <= num <= scale.high) \
+                    and float(num) not in code_numbers:
+                raise SpecError(f"{path}.{label}: code {_fmt(num)} is neither on the scale {scale} nor one of "
+                                f"the item's codes")
+            out[key] = float(num)
+        return out
+
+    def _add_answer(self, column: str, role: str, path: str, scale: Scale | None, m: dict, *,
+                    reverse: bool = False, binary: bool = False, positive: tuple = (),
+                    negative: tuple | None = None) -> None:
+        own, given = self._codes(m.get("codes"), f"{path}.codes")
+        answers = {answer_key(v) for v in (*positive, *(negative or ()))} if binary else None
+        codes = self._effective_codes(own, given, scale, path, answers,
+                                      numbers_are_answers=binary and negative is None and scale is None)
+        values = self._values(m.get("values"), f"{path}.values", scale, codes, binary)
+        self.answers.append(Answer(
+            column=column, role=role, scale=scale, codes=codes, values=values, reverse=reverse, binary=binary,
+            positive=tuple(answer_key(v) for v in positive),
+            negative=None if negative is None else tuple(answer_key(v) for v in negative)))
+
+    def _dimension(self, dname: str, dval: Any) -> Dimension:
+        p = f"dimensions.{dname}"
+        dm = self._mapping(dval, p, _DIMENSION_KEYS, {"scale"})
+        if (dm.get("perception") is None) == (dm.get("items") is None):
+            raise SpecError(f"{p} needs either perception (one column) or items (a composite of several "
+                            f"columns)")
+        scale = self._scale(dm["scale"], f"{p}.scale")
+        items: tuple[str, ...] = ()
+        min_answered = None
+        if dm.get("items") is not None:
+            items = self._columns(dm["items"], f"{p}.items")
+            if len(items) < 2:
+                raise SpecError(f"{p}.items must list at least two columns (one column is a perception)")
+            if len(set(items)) != len(items):
+                raise SpecError(f"{p}.items lists a column twice")
+            default = math.ceil(len(items) / 2)
+            min_answered = (self._number(dm["min_answered"], f"{p}.min_answered", integer=True, low=1,
+                                         high=len(items)) if dm.get("min_answered") is not None else default)
+        elif dm.get("min_answered") is not None:
+            raise SpecError(f"{p}.min_answered applies only to a composite (items)")
+        perception = (self._column(dm["perception"], f"{p}.perception") if not items
+                      else composite_column(dname))
+        expectation = (self._column(dm["expectation"], f"{p}.expectation")
+                       if dm.get("expectation") is not None else None)
+        importance = (self._column(dm["importance"], f"{p}.importance")
+                      if dm.get("importance") is not None else None)
+        roles = ([(c, f"{p}.items[{i}]") for i, c in enumerate(items)] if items
+                 else [(perception, f"{p}.perception")])
+        roles += [(c, f"{p}.{k}") for c, k in ((expectation, "expectation"), (importance, "importance")) if c]
+        reverse_raw = dm.get("reverse")
+        if isinstance(reverse_raw, bool) or reverse_raw is None:
+            reversed_cols = {c for c, _ in roles} if reverse_raw else set()
+        else:
+            reversed_cols = set(self._columns(reverse_raw, f"{p}.reverse"))
+            unknown = reversed_cols - {c for c, _ in roles}
+            if unknown:
+                raise SpecError(f"{p}.reverse names {sorted(unknown)[0]!r}, which is not a column of this "
+                                f"dimension")
+        for col, role in roles:
+            self._add_answer(col, role, p, scale, dm, reverse=col in reversed_cols)
+        return Dimension(name=dname, perception=perception, scale=scale, expectation=expectation,
+                         importance=importance, label=self._label(dm.get("label"), f"{p}.label"), items=items,
+                         min_answered=min_answered)
+
+    # questionnaire roles ----------------------------------------------------------------
+    def _screen_out(self, value: Any) -> ScreenOut | None:
+        if value is None:
+            return None
+        m = self._mapping(value, "screen_out", {"column", "values"}, {"column", "values"})
+        values = self._answer_list(m["values"], "screen_out.values", required=True)
+        return ScreenOut(self._column(m["column"], "screen_out.column"), tuple(answer_key(v) for v in values),
+                         values)
+
+    def _bands(self, value: Any) -> dict[str, tuple[float, ...]]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise SpecError(f"bands must be a mapping of column -> band edges, e.g. {{age: [18, 25, 35]}}, "
+                            f"got {_kind(value)}")
+        out = {}
+        for col, edges in value.items():
+            col = self._column(col, "bands")
+            if not isinstance(edges, list) or not edges:
+                raise SpecError(f"bands.{col} must be a non-empty list of band edges, e.g. [18, 25, 35]")
+            nums = [self._number(e, f"bands.{col}[{i}]") for i, e in enumerate(edges)]
+            if any(b <= a for a, b in zip(nums, nums[1:])):
+                raise SpecError(f"bands.{col} must be increasing, got {edges}")
+            out[col] = tuple(float(x) for x in nums)
+        return out
+
+    def _multiple_response(self, value: Any) -> tuple[MultipleResponse, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise SpecError(f"multiple_response must be a mapping of question name -> its columns, got "
+                            f"{_kind(value)}")
+        out = []
+        for name, q in value.items():
+            if not isinstance(name, str) or not name.strip():
+                raise SpecError(f"multiple_response: {name!r} is not a valid question name")
+            p = f"multiple_response.{name}"
+            m = self._mapping(q, p, {"column", "delimiter", "columns", "selected", "options", "label"})
+            if (m.get("column") is None) == (m.get("columns") is None):
+                raise SpecError(f"{p} needs either column (one cell with the chosen options and a delimiter) "
+                                f"or columns (one 0/1 column per option)")
+            label = self._label(m.get("label"), f"{p}.label")
+            options = tuple(str(v) for v in self._answer_list(m.get("options"), f"{p}.options"))
+            if m.get("column") is not None:
+                if m.get("selected") is not None:
+                    raise SpecError(f"{p}.selected applies to option columns (columns), not to one delimited cell")
+                delim = m.get("delimiter", ",")
+                if not isinstance(delim, str) or not delim:
+                    raise SpecError(f"{p}.delimiter must be non-empty text, e.g. ','")
+                out.append(MultipleResponse(name, column=self._column(m["column"], f"{p}.column"),
+                                            delimiter=delim, options=options, label=label))
+            else:
+                if m.get("delimiter") is not None:
+                    raise SpecError(f"{p}.delimiter applies to one delimited cell (column), not to columns")
+                cols = self._columns(m["columns"], f"{p}.columns")
+                if len(cols) < 2 or len(set(cols)) != len(cols):
+                    raise SpecError(f"{p}.columns must list at least two different columns")
+                selected = (tuple(answer_key(v) for v in self._answer_list(m["selected"], f"{p}.selected",
+                                                                            required=True))
+                            if m.get("selected") is not None else (1.0,))
+                if options and len(options) != len(cols):
+                    raise SpecError(f"{p}.options must give one label per column ({len(cols)}), got {len(options)}")
+                out.append(MultipleResponse(name, columns=cols, selected=selected, options=options or cols,
+                                            label=label))
+        return tuple(out)
 
     # the document -------------------------------------------------------------------------
     def spec(self, source: str | None) -> Spec:
         doc = self.doc
         if doc is None:
-            raise SpecError("the spec is empty: a questionnaire needs at least name, id and satisfaction")
+            raise SpecError("the spec is empty: a questionnaire needs at least name and satisfaction")
         m = self._mapping(doc, "", _TOP_KEYS)
-        for key in ("name", "id", "satisfaction"):
+        for key in ("name", "satisfaction"):
             if m.get(key) is None:
-                raise SpecError(f"{key} is required (the questionnaire needs name, id and satisfaction)")
+                raise SpecError(f"{key} is required (the questionnaire needs name and satisfaction)")
         name = m["name"]
         if not isinstance(name, str) or not name.strip():
             raise SpecError(f"name must be non-empty text, got {_kind(name)}")
 
-        sat = self._item(m["satisfaction"], "satisfaction", top_box=True)
+        self.codes, _ = self._codes(m.get("codes"), "codes")
+        sat = self._item(m["satisfaction"], "satisfaction", top_box=True, binary_ok=True, reverse_ok=True)
         nps = None
         if m.get("nps") is not None:
             nps = self._item(m["nps"], "nps")
@@ -465,7 +940,8 @@ class _Parser:
         loyalty_raw = m.get("loyalty") or []
         if not isinstance(loyalty_raw, list):
             raise SpecError(f"loyalty must be a list of items, got {_kind(loyalty_raw)}")
-        loyalty = tuple(self._item(v, f"loyalty[{i}]") for i, v in enumerate(loyalty_raw))
+        loyalty = tuple(self._item(v, f"loyalty[{i}]", binary_ok=True, reverse_ok=True)
+                        for i, v in enumerate(loyalty_raw))
 
         dims_raw = m.get("dimensions") or {}
         if not isinstance(dims_raw, dict):
@@ -474,19 +950,7 @@ class _Parser:
         for dname, dval in dims_raw.items():
             if not isinstance(dname, str) or not dname.strip():
                 raise SpecError(f"dimensions: {dname!r} is not a valid dimension name")
-            p = f"dimensions.{dname}"
-            dm = self._mapping(dval, p, {"perception", "expectation", "importance", "scale", "label"},
-                               {"perception", "scale"})
-            dims.append(Dimension(
-                name=dname,
-                perception=self._column(dm["perception"], f"{p}.perception"),
-                scale=self._scale(dm["scale"], f"{p}.scale"),
-                expectation=(self._column(dm["expectation"], f"{p}.expectation")
-                             if dm.get("expectation") is not None else None),
-                importance=(self._column(dm["importance"], f"{p}.importance")
-                            if dm.get("importance") is not None else None),
-                label=self._label(dm.get("label"), f"{p}.label"),
-            ))
+            dims.append(self._dimension(dname, dval))
 
         cats_raw = m.get("categories") or {}
         if not isinstance(cats_raw, dict):
@@ -506,13 +970,16 @@ class _Parser:
             categories[col] = tuple(vals)
 
         quality = self._quality(m.get("quality"))
+        bands = self._bands(m.get("bands"))
+        segments = self._columns(m.get("segments"), "segments")
+        segments += tuple(c for c in bands if c not in segments)  # a banded column is a segment
         spec = Spec(
             name=name.strip(),
-            id=self._column(m["id"], "id"),
+            id=self._column(m["id"], "id") if m.get("id") is not None else None,
             satisfaction=sat,
             wave=self._column(m["wave"], "wave") if m.get("wave") is not None else None,
             weight=self._column(m["weight"], "weight") if m.get("weight") is not None else None,
-            segments=self._columns(m.get("segments"), "segments"),
+            segments=segments,
             categories=categories,
             nps=nps,
             loyalty=loyalty,
@@ -525,6 +992,11 @@ class _Parser:
             raw=json.loads(json.dumps(doc, default=str)),
             banner=self._banner(m.get("banner"), "banner" in m),
             data_source=self._source(m.get("source")),
+            codes=self.codes,
+            screen_out=self._screen_out(m.get("screen_out")),
+            bands=bands,
+            multiple_response=self._multiple_response(m.get("multiple_response")),
+            answers=tuple(self.answers),
         )
         self._check_roles(spec)
         self._check_banner(spec)
@@ -676,6 +1148,9 @@ class _Parser:
             max_quarantine_share=(self._number(m["max_quarantine_share"], "quality.max_quarantine_share",
                                                low=0, high=1)
                                   if m.get("max_quarantine_share") is not None else q.max_quarantine_share),
+            straightline=self._straightline_mode(m.get("straightline")),
+            min_items=(self._number(m["min_items"], "quality.min_items", integer=True, low=2)
+                       if m.get("min_items") is not None else None),
         )
 
     def _banner(self, value: Any, given: bool) -> Banner | None:
@@ -756,6 +1231,16 @@ class _Parser:
         return Source(encoding=encoding, delimiter=delimiter, decimal=decimal, sheet=sheet, header_row=header_row)
 
     @staticmethod
+    def _straightline_mode(value: Any) -> str:
+        if value is None:
+            return "quarantine"
+        if value is False:  # YAML reads a bare `off` as false
+            return "off"
+        if value not in STRAIGHTLINE_MODES:
+            raise SpecError(f"quality.straightline must be one of {', '.join(STRAIGHTLINE_MODES)}, got {_kind(value)}")
+        return value
+
+    @staticmethod
     def _check_roles(spec: Spec) -> None:
         """A column may play one role only (segments may also be listed under categories)."""
         uses: dict[str, list[str]] = {}
@@ -776,13 +1261,19 @@ class _Parser:
         for i, it in enumerate(spec.loyalty):
             use(it.column, f"loyalty[{i}].column")
         for d in spec.dimensions:
-            use(d.perception, f"dimensions.{d.name}.perception")
+            for i, col in enumerate(d.items):
+                use(col, f"dimensions.{d.name}.items[{i}]")
+            if not d.is_composite:
+                use(d.perception, f"dimensions.{d.name}.perception")
             use(d.expectation, f"dimensions.{d.name}.expectation")
             use(d.importance, f"dimensions.{d.name}.importance")
         for i, t in enumerate(spec.text):
             use(t, f"text[{i}]")
         for i, p in enumerate(spec.pii):
             use(p, f"pii[{i}]")
+        for mr in spec.multiple_response:
+            for col in mr.source_columns:
+                use(col, f"multiple_response.{mr.name}")
         for col, roles in uses.items():
             if len(roles) > 1:
                 raise SpecError(f"column {col!r} is used twice: {' and '.join(roles)}")
@@ -793,6 +1284,17 @@ class _Parser:
         for col in spec.pii:
             if col in spec.categories:
                 raise SpecError(f"column {col!r} is PII and cannot have categories")
+        for col in spec.bands:
+            if col in spec.categories:
+                raise SpecError(f"bands.{col}: a banded column gets its segment labels from its bands; "
+                                f"it cannot also have categories")
+        if spec.screen_out and uses.get(spec.screen_out.column, ["segments"])[0] not in ("segments", "text"):
+            raise SpecError(f"screen_out.column {spec.screen_out.column!r} is already "
+                            f"{uses[spec.screen_out.column][0]}; screen respondents out on a question of its own "
+                            f"or a segment column")
+        if spec.quality.min_items is not None and spec.quality.min_items > len(spec.straightline_columns()):
+            raise SpecError(f"quality.min_items {spec.quality.min_items} is more than the "
+                            f"{len(spec.straightline_columns())} perception and expectation items")
 
 
 def _cycle(names: list[str], paths: list[tuple[str, str]]) -> list[str]:

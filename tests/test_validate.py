@@ -111,7 +111,7 @@ def test_quarantine_keeps_rows_as_read_without_pii(tmp_path, spec):
     assert q.loc[0, "sat"] == "abc" and "mail" not in q.columns
     assert not any(c.startswith("_csat_") for c in q.columns)
     doc = json.loads(vpath.read_text(encoding="utf-8"))
-    assert doc["rows"] == {"read": 40, "clean": 39, "quarantined": 1}
+    assert doc["rows"] == {"read": 40, "clean": 39, "quarantined": 1, "screened_out": 0}
     failed = [e for e in doc["expectations"] if not e["success"]]
     assert [(e["type"], e["column"], e["severity"], e["unexpected_count"]) for e in failed] == [
         ("expect_column_values_to_match_regex", "sat [as text]", "row", 1)]

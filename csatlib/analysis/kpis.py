@@ -4,9 +4,19 @@
 * ``satisfaction.index``: the same on 0-100, ``100 (mean - min) / (max - min)``.
 * ``satisfaction.rate``: share at or above ``top_box``, Wilson interval on Kish n_eff.
 * ``nps``: mean of 100 / 0 / -100 scores, normal interval on its linearised SE.
-* ``loyalty.<column>.score``: mean of each loyalty item, t interval.
+* ``loyalty.<column>.score``: mean of each loyalty item, t interval (``loyalty.<column>.rate``,
+  the share of positive answers, for a binary item).
+* ``dimension.<name>.score``: mean perception of each dimension (a composite's score for a
+  composite), t interval; ``dimension.<name>.not_applicable``: the share of respondents for whom
+  the dimension does not apply (every answer they gave to its perception items is a
+  not-applicable code), Wilson interval on n_eff, for dimensions that have a not-applicable code.
 
-Each KPI uses the rows that have its input (skipped questions are normal) and states its base.
+A binary satisfaction item (``type: binary``) has a rate only: the share of positive answers.
+A mean score or a 0-100 index of a 0/1 answer would only repeat the rate.
+
+Each KPI uses the rows that have a substantive answer to its input (skipped questions and
+non-substantive answers such as "don't know" are left out) and states its base: ``n`` is the
+base after exclusions, and the method says how many non-substantive answers were excluded.
 """
 from __future__ import annotations
 
@@ -16,12 +26,13 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ..frame import MISSING_SEGMENT, row_weights
+from ..frame import KIND_CODES, MISSING_SEGMENT, code_column, row_weights, segment_order
 from ..results import Estimate
-from ..spec import Item, Spec
+from ..spec import Dimension, Item, Spec
 from ..stats.estimators import (ALPHA, MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test, weighted_mean, welch_test, wilson_interval, z_interval, z_test)
 
-__all__ = ["kpis", "segment_kpis", "kpi_inputs", "KpiInput", "ALPHA", "kpi_test"]
+__all__ = ["kpis", "segment_kpis", "kpi_inputs", "KpiInput", "ALPHA", "kpi_test", "dimension_inputs",
+           "dimension_kpis", "segment_dimension_kpis", "not_applicable_indicator"]
 
 
 
@@ -32,34 +43,117 @@ class KpiInput:
     id: str
     values: np.ndarray
     kind: str  # "mean", "index", "rate", "nps"
-    item: Item
+    item: Item | Dimension
+    excluded: np.ndarray | None = None  # rows whose answer is non-substantive (left out of the base)
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+
+
+def _non_substantive(frame: pd.DataFrame, columns) -> np.ndarray | None:
+    """Rows with a non-substantive answer (a code) to any of ``columns``; None when none can have one."""
+    cols = [code_column(c) for c in columns if code_column(c) in frame.columns]
+    if not cols:
+        return None
+    return (frame[cols].to_numpy() > 0).any(axis=1)
 
 
 def kpi_inputs(frame: pd.DataFrame, spec: Spec) -> list[KpiInput]:
-    """Per-row inputs of every headline KPI the spec allows, in report order."""
+    """Per-row inputs of every headline KPI the spec allows, in report order.
+
+    ``frame`` holds analysis values (the clean rows of a validation: codes missing, binary items
+    1/0, reversed items reversed).
+    """
     sat = spec.satisfaction
-    y = pd.to_numeric(frame[sat.column], errors="coerce").to_numpy(dtype=float)
-    rate = np.where(np.isnan(y), np.nan, (y >= sat.top_box).astype(float))
-    out = [KpiInput("satisfaction.score", y, "mean", sat),
-           KpiInput("satisfaction.index", y, "index", sat),
-           KpiInput("satisfaction.rate", rate, "rate", sat)]
+    y = _numbers(frame, sat.column)
+    sat_codes = _non_substantive(frame, [sat.column])
+    if sat.binary:
+        out = [KpiInput("satisfaction.rate", y, "rate", sat, sat_codes)]
+    else:
+        rate = np.where(np.isnan(y), np.nan, (y >= sat.top_box).astype(float))
+        out = [KpiInput("satisfaction.score", y, "mean", sat, sat_codes),
+               KpiInput("satisfaction.index", y, "index", sat, sat_codes),
+               KpiInput("satisfaction.rate", rate, "rate", sat, sat_codes)]
     if spec.nps:
-        rec = pd.to_numeric(frame[spec.nps.column], errors="coerce").to_numpy(dtype=float)
-        out.append(KpiInput("nps", nps_scores(rec), "nps", spec.nps))
+        rec = _numbers(frame, spec.nps.column)
+        out.append(KpiInput("nps", nps_scores(rec), "nps", spec.nps, _non_substantive(frame, [spec.nps.column])))
     for it in spec.loyalty:
-        v = pd.to_numeric(frame[it.column], errors="coerce").to_numpy(dtype=float)
-        out.append(KpiInput(f"loyalty.{it.column}.score", v, "mean", it))
+        v = _numbers(frame, it.column)
+        codes = _non_substantive(frame, [it.column])
+        if it.binary:
+            out.append(KpiInput(f"loyalty.{it.column}.rate", v, "rate", it, codes))
+        else:
+            out.append(KpiInput(f"loyalty.{it.column}.score", v, "mean", it, codes))
     return out
 
 
-def _estimate(inp: KpiInput, m: MeanEstimate, segment: dict | None) -> Estimate:
+def not_applicable_indicator(frame: pd.DataFrame, columns) -> np.ndarray:
+    """Per respondent: 1 when every answer given to ``columns`` is a not-applicable code, 0 when
+    some answer is a rating or another code, NaN when every column is blank."""
+    n = len(frame)
+    answered = np.zeros(n, dtype=int)
+    na = np.zeros(n, dtype=int)
+    for col in columns:
+        rated = frame[col].notna().to_numpy() if col in frame.columns else np.zeros(n, bool)
+        kinds = (frame[code_column(col)].to_numpy() if code_column(col) in frame.columns
+                 else np.zeros(n, dtype=np.int8))
+        answered += rated | (kinds > 0)
+        na += kinds == KIND_CODES["not_applicable"]
+    return np.where(answered > 0, (na == answered).astype(float), np.nan)
+
+
+def _has_not_applicable(frame: pd.DataFrame, spec: Spec, d: Dimension) -> bool:
+    for col in d.perception_columns:
+        try:
+            if spec.answer(col).codes.not_applicable:
+                return True
+        except KeyError:
+            pass
+        if code_column(col) in frame.columns and (frame[code_column(col)].to_numpy() == KIND_CODES["not_applicable"]).any():
+            return True
+    return False
+
+
+def dimension_inputs(frame: pd.DataFrame, spec: Spec) -> list[KpiInput]:
+    """Per-row inputs of ``dimension.<name>.score`` and ``dimension.<name>.not_applicable``."""
+    out = []
+    for d in spec.dimensions:
+        if d.perception not in frame.columns:
+            continue
+        codes = _non_substantive(frame, d.perception_columns)
+        out.append(KpiInput(f"dimension.{d.name}.score", _numbers(frame, d.perception), "mean", d, codes))
+        if _has_not_applicable(frame, spec, d):
+            out.append(KpiInput(f"dimension.{d.name}.not_applicable",
+                                not_applicable_indicator(frame, d.perception_columns), "na_share", d))
+    return out
+
+
+def _estimate(inp: KpiInput, m: MeanEstimate, segment: dict | None, mask: np.ndarray | None = None) -> Estimate:
     """Turn a mean of the KPI's per-row values into the KPI's estimate and interval."""
+    est = _interval(inp, m, segment)
+    if inp.excluded is not None and m.n:
+        # rows left out of the base because of a non-substantive answer (a composite scored from
+        # its other items keeps the respondent)
+        left_out = inp.excluded & np.isnan(inp.values)
+        excluded = int((left_out if mask is None else left_out[mask]).sum())
+        if excluded:
+            est = est.with_(method=f"{est.method}; base {m.n:,} excludes {excluded:,} respondent"
+                                   f"{'s' if excluded != 1 else ''} with a non-substantive answer (not applicable, "
+                                   f"don't know, refused)")
+    return est
+
+
+def _interval(inp: KpiInput, m: MeanEstimate, segment: dict | None) -> Estimate:
     if m.n == 0:
         return Estimate(inp.id, None, None, None, 0, 0.0, segment=segment)
-    if inp.kind == "rate":
+    if inp.kind in ("rate", "na_share"):
         lo, hi = wilson_interval(m.mean, m.n_eff)
-        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment,
-                        method="Wilson interval on Kish n_eff")
+        method = "Wilson interval on Kish n_eff"
+        if inp.kind == "na_share":
+            method = ("share of respondents answering 'not applicable' to every perception item they answered; "
+                      + method)
+        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment, method=method)
     if inp.kind == "nps":
         lo, hi = z_interval(m.mean, m.se)
         return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment,
@@ -93,6 +187,18 @@ def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[E
     return [_estimate(inp, weighted_mean(inp.values, w), segment) for inp in kpi_inputs(frame, spec)]
 
 
+def dimension_kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[Estimate]:
+    """``dimension.<name>.score`` and ``.not_applicable`` of the rows in ``frame`` (weighted when
+    the spec has a weight); each over the respondents with a substantive answer.
+
+    Examples
+    --------
+    >>> # R: svymean(~p_quality, svydesign(ids = ~1, weights = ~weight, data = clean), na.rm = TRUE)
+    """
+    w = row_weights(frame, spec)
+    return [_estimate(inp, weighted_mean(inp.values, w), segment) for inp in dimension_inputs(frame, spec)]
+
+
 def kpi_test(kind: str, a: MeanEstimate, b: MeanEstimate) -> TestResult:
     """The test DESIGN prescribes for comparing one KPI between two independent groups."""
     if kind == "rate":
@@ -103,21 +209,32 @@ def kpi_test(kind: str, a: MeanEstimate, b: MeanEstimate) -> TestResult:
 
 
 def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None = None) -> list[Estimate]:
-    """KPIs for every value of every segment column, each tested against the rest of the sample.
+    """Headline KPIs for every value of every segment column, each tested against the rest of the sample.
 
     Segments whose base (rows) is below ``quality.min_base`` are listed with ``suppressed=True``
     and no estimate. The p values of all segment-vs-rest tests form one family, Holm-adjusted
     at once; ``significant`` is ``p_adjusted < 0.05``. Rows with no segment value form the
     ``(missing)`` group rather than being dropped.
     """
+    return _segment_estimates(frame, spec, kpi_inputs(frame, spec), columns)
+
+
+def segment_dimension_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None = None) -> list[Estimate]:
+    """Dimension scores per segment value, tested against the rest of the sample as
+    :func:`segment_kpis` does. The dimension tests form their own Holm family, so adding
+    attributes to a questionnaire never weakens the tests of the headline KPIs."""
+    return _segment_estimates(frame, spec, dimension_inputs(frame, spec), columns)
+
+
+def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
+                       columns: Iterable[str] | None) -> list[Estimate]:
     columns = list(spec.segments if columns is None else columns)
     w = row_weights(frame, spec)
-    inputs = kpi_inputs(frame, spec)
     out: list[Estimate] = []
     tested: list[int] = []
     for col in columns:
         labels = frame[col].astype(object).where(frame[col].notna(), MISSING_SEGMENT).astype(str)
-        values = _ordered_values(labels, spec.categories.get(col))
+        values = _ordered_values(labels, segment_order(spec, col))
         for value in values:
             mask = (labels == value).to_numpy()
             seg = {col: value}
@@ -129,10 +246,10 @@ def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None 
                 continue
             for inp in inputs:
                 m_in = weighted_mean(inp.values[mask], w[mask])
-                est = _estimate(inp, m_in, seg)
+                est = _estimate(inp, m_in, seg, mask)
                 if inp.kind != "index" and (~mask).sum() > 1 and m_in.n > 1:
                     m_out = weighted_mean(inp.values[~mask], w[~mask])
-                    test = kpi_test(inp.kind, m_in, m_out)
+                    test = kpi_test("rate" if inp.kind == "na_share" else inp.kind, m_in, m_out)
                     est = est.with_(p=test.p, method=f"{est.method}; vs rest: {test.method}")
                     tested.append(len(out))
                 out.append(est)

@@ -2,8 +2,9 @@
 
 For each loyalty item of the spec, and for NPS promoter status (recommend 9-10):
 
-* OLS of loyalty on satisfaction with HC3 errors (a linear probability model for promoters);
-* an ordered logit for ordinal items, a logit for promoter status;
+* OLS of loyalty on satisfaction with HC3 errors (a linear probability model for promoters and
+  binary loyalty items, ``type: binary``);
+* an ordered logit for ordinal items, a logit for promoter status and binary items;
 * a non-linearity test: one dummy per satisfaction point against the straight line, by a
   likelihood-ratio test on the same rows;
 * the loyalty curve: predicted loyalty (or promoter share) at each satisfaction point with a 95%
@@ -151,9 +152,9 @@ def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:
     sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
     w_all = row_weights(frame, spec)
     outcomes: list[tuple[str, str, np.ndarray, bool]] = []
-    for item in spec.loyalty:
+    for item in spec.loyalty:  # a binary item (type: binary) is 1/0 in the clean rows: a logit
         outcomes.append((item.column, item.title, pd.to_numeric(frame[item.column], errors="coerce")
-                         .to_numpy(float), False))
+                         .to_numpy(float), item.binary))
     if spec.nps:
         rec = pd.to_numeric(frame[spec.nps.column], errors="coerce").to_numpy(float)
         outcomes.append((PROMOTER, "Promoter share (recommend 9-10)", np.where(np.isnan(rec), np.nan,

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import DERIVED_PREFIX, SPEEDER, STRAIGHTLINE, gap_column, numeric_view
+from ..frame import DERIVED_PREFIX
 from ..spec import Source, Spec
 from .encoding import decode_bytes
 from .headers import header_key, match_headers
@@ -39,10 +39,10 @@ from .numbers import missing_mask, sniff_decimal, to_numbers
 from .privacy import MAX_CELL_CHARS, cap_text, redact_series
 from .records import read_records, scan_records, verify_rows
 from .sniff import sniff_layout
+from .recode import AnswerView, FileMissing, answer_view, derived_columns, spss_missing
 
 __all__ = ["Wave", "Table", "read_wave", "read_table", "add_derived_columns", "FORMATS"]
 
-MIN_STRAIGHTLINE_ITEMS = 3
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -88,6 +88,12 @@ class Wave:
         File header -> spec column, where the two differ (``"Mail " -> "mail"``).
     notes : tuple of str
         What the reader should know about how the file was read.
+    declared : dict
+        Missing values and value labels the file declares per column (SPSS), see
+        :func:`csatlib.ingest.recode.spss_missing`.
+    answers : AnswerView or None
+        The rated columns read by :func:`csatlib.ingest.recode.answer_view` (labels mapped,
+        codes set apart); validation reuses it.
     """
 
     frame: pd.DataFrame
@@ -107,6 +113,8 @@ class Wave:
     normalised: dict[str, int] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    declared: dict[str, FileMissing] = field(default_factory=dict, repr=False)
+    answers: AnswerView | None = field(default=None, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -168,8 +176,8 @@ def _sha256(path: Path) -> str:
 
 
 def _text_columns(spec: Spec) -> list[str]:
-    """Columns kept as text so labels and ids survive exactly (leading zeros, Chinese names)."""
-    cols = [spec.id, *spec.segments, *spec.categories, *spec.text]
+    """Columns read as text so labels and ids survive exactly (leading zeros, Chinese names)."""
+    cols = [c for c in (spec.id, *spec.segments, *spec.categories, *spec.text) if c]
     if spec.wave:
         cols.append(spec.wave)
     return list(dict.fromkeys(cols))
@@ -364,7 +372,7 @@ def _read_sav(path: Path, spec: Spec, source: Source) -> Table:
     import pyreadstat
 
     kwargs = {"encoding": source.encoding} if source.encoding else {}
-    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, **kwargs)
+    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True, **kwargs)
     labels = {col: dict(v) for col, v in (meta.variable_value_labels or {}).items()}
     return Table(frame, "sav", encoding=getattr(meta, "file_encoding", None) or source.encoding,
                  encoding_source="source.encoding" if source.encoding else "file", value_labels=labels, text=False)
@@ -479,12 +487,14 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     if normalised:
         notes.append("numbers normalised before validation: " +
                      ", ".join(f"{c} {n}" for c, n in normalised.items()))
-    frame = add_derived_columns(frame, spec)
+    declared = spss_missing(path) if table.file_format == "sav" else {}
+    view = answer_view(frame, spec, declared)
+    frame = add_derived_columns(frame, spec, declared, view)
     return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=table.file_format,
                 encoding=table.encoding, value_labels=labels, pii_dropped=pii, raw=raw,
                 encoding_source=table.encoding_source, delimiter=table.delimiter, decimal=decimal,
                 sheet=table.sheet, header_row=table.header_row, normalised=normalised, renamed=renamed,
-                notes=tuple(notes))
+                notes=tuple(notes), declared=declared, answers=view)
 
 
 def _labelled(values: pd.Series, labels: dict | None, use_labels: bool) -> pd.Series:
@@ -494,29 +504,15 @@ def _labelled(values: pd.Series, labels: dict | None, use_labels: bool) -> pd.Se
     return _as_text(values)
 
 
-def add_derived_columns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Add gap, straight-line and speeder columns (load → frame + derived columns).
+def add_derived_columns(frame: pd.DataFrame, spec: Spec, declared: dict[str, FileMissing] | None = None,
+                        view: AnswerView | None = None) -> pd.DataFrame:
+    """Add the derived columns (DESIGN: load → frame + derived columns).
 
-    * ``_csat_gap_<dimension>``: perception − expectation, NaN where either is missing.
-    * ``_csat_straightliner``: the same answer to every perception and expectation item
-      (needs at least three answered items; skipped items do not count).
-    * ``_csat_speeder``: interview shorter than ``quality.min_duration_s``.
+    Gaps per dimension, composite scores, each rated column's answer codes, and the
+    straight-line, speeder and repeated-header flags; see
+    :func:`csatlib.ingest.recode.derived_columns`. ``declared``: what the file declares missing
+    (SPSS); ``view``: the answers already read, so they are not read twice.
     """
-    derived: dict[str, pd.Series] = {}
-    items = numeric_view(frame, [c for c, _, _ in spec.numeric_items()])
-    for d in spec.gap_dimensions:
-        derived[gap_column(d.name)] = items[d.perception] - items[d.expectation]
-    battery = spec.straightline_columns()
-    if len(battery) >= MIN_STRAIGHTLINE_ITEMS:
-        block = items[battery]
-        answered = block.notna().sum(axis=1)
-        same = block.max(axis=1) == block.min(axis=1)
-        derived[STRAIGHTLINE] = (answered >= MIN_STRAIGHTLINE_ITEMS) & same & (answered == len(battery))
-    else:
-        derived[STRAIGHTLINE] = pd.Series(False, index=frame.index)
-    if spec.duration and spec.quality.min_duration_s is not None:
-        dur = pd.to_numeric(frame[spec.duration], errors="coerce")
-        derived[SPEEDER] = dur < spec.quality.min_duration_s
-    else:
-        derived[SPEEDER] = pd.Series(False, index=frame.index)
+    view = view if view is not None else answer_view(frame, spec, declared)
+    derived = derived_columns(frame, spec, view)
     return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..analysis.index import satisfaction_index
-from ..analysis.kpis import kpis
+from ..analysis.kpis import dimension_kpis, kpis
 from ..errors import InputError, ValidationBlocked
 from ..frame import MISSING_SEGMENT
 from ..ingest.load import Wave, read_wave
@@ -137,9 +137,11 @@ def load_previous(previous: str | Path, spec: Spec, suite_dir: str | Path | None
     if by is not None and by in result.clean.columns:
         labels = segment_labels(result.clean, by)
         for value in labels.unique():
-            by_value[str(value)] = kpis(result.clean[(labels == value).to_numpy()], spec)
+            rows = result.clean[(labels == value).to_numpy()]
+            by_value[str(value)] = kpis(rows, spec) + dimension_kpis(rows, spec)
     index, _ = satisfaction_index(result.clean, spec)  # so index.* changes work from a raw file too
-    return PreviousWave(frame_label, kpis(result.clean, spec) + (index.estimates() if index else []), str(path),
+    return PreviousWave(frame_label, kpis(result.clean, spec) + dimension_kpis(result.clean, spec)
+                        + (index.estimates() if index else []), str(path),
                         by_value)
 
 

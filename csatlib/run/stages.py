@@ -27,6 +27,11 @@ from ..analysis.loyalty import loyalty_models
 from ..validation.suite import build_suite, ensure_suite
 from ..ingest.load import Wave, read_wave
 from ..analysis.kpis import kpis, segment_kpis
+from ..analysis.kpis import dimension_kpis, segment_dimension_kpis
+from ..analysis.answers import nonsubstantive_answers
+from ..analysis.composites import composite_reliability
+from ..analysis.multiple import multiple_response_shares
+from ..analysis.stated import stated_vs_derived
 from ..errors import ValidationBlocked
 from ..results import Provenance, QualitySummary, Results
 from ..spec import Spec, load_spec
@@ -84,7 +89,9 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
         result = validate_wave(loaded, wave, suite)
         result.suite_path = suite_path
     progress(f"validated: {result.rows_read} read, {result.rows_clean} clean, "
-             f"{result.rows_quarantined} quarantined" + (" — BLOCKED" if result.blocked else ""))
+             f"{result.rows_quarantined} quarantined"
+             + (f", {result.rows_screened_out} screened out" if result.rows_screened_out else "")
+             + (" — BLOCKED" if result.blocked else ""))
     return loaded, result
 
 
@@ -113,6 +120,11 @@ def _skipped_by_spec(spec: Spec) -> dict[str, str]:
         out["verbatims"] = "Verbatim comments: the spec names no free-text column."
     if not spec.weight:
         out["weighting"] = "Weighting: the spec has no weight column, so every respondent counts once."
+    if spec.satisfaction.binary:
+        why = ("Overall satisfaction is a binary answer: it is reported as the share of positive answers "
+               "(satisfaction.rate); a mean score would only repeat that share")
+        out["satisfaction.score"] = why + "."
+        out["satisfaction.index"] = why + ", and so would a 0-100 index."
     return out
 
 
@@ -125,7 +137,9 @@ def quality_summary(validation: ValidationResult, spec: Spec) -> QualitySummary:
         expectations_checked=len(validation.outcomes),
         thresholds={"min_base": spec.quality.min_base, "max_quarantine_share": spec.quality.max_quarantine_share,
                     "max_straightline_share": spec.quality.max_straightline_share,
-                    "min_duration_s": spec.quality.min_duration_s})
+                    "min_duration_s": spec.quality.min_duration_s,
+                    "straightline": spec.quality.straightline, "min_items": spec.quality.min_items},
+        flagged=validation.flagged())
 
 
 def provenance_of(loaded: Wave, validation: ValidationResult | None = None,
@@ -156,7 +170,8 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
     spec : Spec
     wave : str
     rows : dict
-        Row accounting ``{"read", "clean", "quarantined"}``.
+        Row accounting ``{"read", "clean", "quarantined", "screened_out"}``: read = clean +
+        quarantined + screened out.
     provenance : Provenance
         Input file, spec, suite, versions (:func:`provenance_of`).
     quality : QualitySummary, optional
@@ -174,6 +189,11 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         estimates += segment_kpis(clean, spec)
         if previous is not None:
             estimates += compare_waves(estimates, previous.estimates)
+        # attribute scores: their own Holm families (segments, wave change), apart from the headline KPIs
+        dimension_scores = dimension_kpis(clean, spec)
+        estimates += dimension_scores + segment_dimension_kpis(clean, spec)
+        if previous is not None and dimension_scores:
+            estimates += compare_waves(dimension_scores, previous.estimates)
     skipped = _skipped_by_spec(spec)
     if segment:
         (col, value), = segment.items()
@@ -212,6 +232,14 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
             estimates += index.estimates()
             index.trend = collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates},
                                         ids=("index.csi",), previous=previous)
+    with timings.stage("questionnaire"):
+        importance = stated_vs_derived(clean, spec, drivers)
+        if importance is None and sum(1 for d in spec.dimensions if d.importance) >= 1:
+            skipped["importance"] = ("Stated vs derived importance: needs at least three dimensions with both a "
+                                     "stated importance item and a key-driver result.")
+        questionnaire = dict(nonsubstantive=nonsubstantive_answers(clean, spec),
+                             composites=composite_reliability(clean, spec),
+                             multiple_response=multiple_response_shares(clean, spec), importance=importance)
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
@@ -219,15 +247,14 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
         quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
-        provenance=provenance, skipped=skipped, index=index)
+        provenance=provenance, skipped=skipped, index=index, **questionnaire)
 
 
 def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
                       trend_dir: str | Path | None = None, timings: Timings | None = None) -> Results:
     """:func:`analyse` of a wave that :func:`validate_file` validated (not blocked)."""
     return analyse(validation.clean, loaded.spec, wave=wave,
-                   rows={"read": validation.rows_read, "clean": validation.rows_clean,
-                         "quarantined": validation.rows_quarantined},
+                   rows=validation.rows,
                    provenance=provenance_of(loaded, validation, previous),
                    quality=quality_summary(validation, loaded.spec), previous=previous, trend_dir=trend_dir,
                    timings=timings)

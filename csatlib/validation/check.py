@@ -6,6 +6,13 @@ one reason string per row, and writes validation.json and quarantine.csv.
 
 Row-level expectations quarantine rows and the run goes on; table-level ones block it (exit 1).
 The clean-base and quarantine-share checks run on the clean rows after quarantine.
+
+Before GX sees a rated column, its answers are read (:mod:`csatlib.ingest.recode`): value labels
+become codes and answer codes (not applicable, don't know, refused, SPSS user-missing values) are
+set apart, so they are never a quarantine reason; what is left unread is quarantined. Respondents
+screened out by ``screen_out`` are set aside before validation and counted apart: rows read =
+clean + quarantined + screened out. Expectations of level ``flag`` (``quality.straightline:
+flag``) count rows without quarantining them.
 """
 from __future__ import annotations
 
@@ -22,20 +29,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .suite import (MIN_CLEAN_PARAMETER, READ_SUFFIX, TEXT_SUFFIX, WAVE_PARAMETER, read_column, text_column)
-from ..frame import DERIVED_PREFIX
+from .suite import (MIN_CLEAN_PARAMETER, READ_SUFFIX, RESPONDENT_SUFFIX, SUMMARY_REGEX, TEXT_SUFFIX, WAVE_PARAMETER,
+                    read_column, respondent_column, text_column)
+from ..frame import DERIVED_PREFIX, HEADER_ROW
 from ..ingest.load import Wave
+from ..ingest.recode import AnswerView, FileMissing, analysis_numbers, answer_view, band_labels, band_numbers, \
+    screened_rows
 from ..output import atomic_write_json, atomic_write_text, to_jsonable
-from ..spec import Spec, _fmt
+from ..spec import Spec, _fmt, answer_key
 
-__all__ = ["ExpectationOutcome", "ValidationResult", "validate_wave", "validation_frame", "REASONS_COLUMN"]
+__all__ = ["ExpectationOutcome", "ValidationResult", "validate_wave", "validation_frame", "REASONS_COLUMN",
+           "ROW_COLUMN"]
 
 REASONS_COLUMN = "_reasons"
+ROW_COLUMN = "_row"  # quarantine.csv of a file without an id column: the row's number in the data, from 1
+NOT_RESPONDENT = ("summary_row", "header_row")  # a row that is no respondent: its other reasons are moot
 CHECK_LABELS = {"scale": "answer outside its scale", "numeric": "answer is not a number",
                 "required": "required answer missing", "weight": "weight missing or not > 0",
                 "category": "category not allowed", "speeder": "speeder (interview too short)",
                 "straightline": "straight-liner (same answer to every item)",
-                "unique_id": "duplicate id", "wave": "wrong wave label", "custom": "custom expectation"}
+                "unique_id": "duplicate id", "wave": "wrong wave label", "custom": "custom expectation",
+                "label": "answer is not a number or a listed label",
+                "binary": "answer is neither a positive nor a negative answer",
+                "summary_row": "summary row (total, average), not a respondent",
+                "header_row": "repeated header row"}
+FLAG_LABELS = {"straightline": "straight-liner (same answer to every item), flagged and kept"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,8 @@ class ValidationResult:
     suite_path: str | None = None
     reason_tally: Counter = field(default_factory=Counter)
     reading: dict = field(default_factory=dict)  # how the file was read (Wave.reading), incl. normalised cells
+    screened_out: pd.DataFrame | None = None
+    flags: Counter = field(default_factory=Counter)
 
     @property
     def rows_clean(self) -> int:
@@ -93,6 +113,21 @@ class ValidationResult:
     @property
     def rows_quarantined(self) -> int:
         return len(self.quarantine)
+
+    @property
+    def rows_screened_out(self) -> int:
+        return 0 if self.screened_out is None else len(self.screened_out)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """The row accounting: ``read == clean + quarantined + screened_out``."""
+        return {"read": self.rows_read, "clean": self.rows_clean, "quarantined": self.rows_quarantined,
+                "screened_out": self.rows_screened_out}
+
+    def flagged(self) -> list[dict[str, Any]]:
+        """Rows counted by ``flag`` expectations (kept in the analyses), e.g. flagged straight-liners."""
+        return [{"flag": FLAG_LABELS.get(check, check), "check": check, "rows": int(count)}
+                for check, count in sorted(self.flags.items())]
 
     @property
     def blocked(self) -> bool:
@@ -111,52 +146,91 @@ class ValidationResult:
             "suite": self.suite_name,
             "suite_path": self.suite_path,
             "success": not self.blocked,
-            "rows": {"read": self.rows_read, "clean": self.rows_clean, "quarantined": self.rows_quarantined},
+            "rows": self.rows,
             "blocking_failures": list(self.blocking),
             "reasons": self.reason_counts().to_dict(orient="records"),
+            "flagged": self.flagged(),
             "expectations": [o.to_dict() for o in self.outcomes],
             "input": self.reading,
         }
 
     def __repr__(self) -> str:
         state = "BLOCKED: " + "; ".join(self.blocking) if self.blocked else "passed"
+        screened = f", screened_out={self.rows_screened_out}" if self.rows_screened_out else ""
         return (f"ValidationResult(wave={self.wave!r}, read={self.rows_read}, clean={self.rows_clean}, "
-                f"quarantined={self.rows_quarantined}, {state})")
+                f"quarantined={self.rows_quarantined}{screened}, {state})")
 
 
 def _numeric_columns(spec: Spec) -> list[str]:
-    cols = [c for c, _, _ in spec.numeric_items()]
+    cols = list(dict.fromkeys(a.column for a in spec.answers))
     cols += [c for c in (spec.weight, spec.duration) if c]
     return cols
 
 
-def validation_frame(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """The frame GX validates: rated items, weight and duration as numbers; the raw text of
-    answers that were not read as numbers in ``<column> [as text]``; labels as text."""
+def validation_frame(frame: pd.DataFrame, spec: Spec, answers: AnswerView | None = None,
+                     declared: dict[str, FileMissing] | None = None) -> pd.DataFrame:
+    """The frame GX validates.
+
+    * each rated column as its ratings (value labels mapped to codes, answer codes set apart:
+      missing), the cells that are no rating, label or code in ``<column> [as text]``, and the
+      column as read (blanks missing) in ``<column> [as read]``;
+    * weight and duration as numbers (weight also as text and as read);
+    * a banded column's non-numeric text in ``<column> [as text]``;
+    * the id of respondent rows (not summary or repeated header rows) in ``<id> [respondents]``;
+    * every other column as read, labels as text.
+
+    ``answers``: the rated columns already read (``Wave.answers``); else they are read here
+    with ``declared`` (what the file declares missing).
+    """
+    view = answers if answers is not None else answer_view(frame, spec, declared)
     cols: dict[str, pd.Series] = {}
-    numeric_cols = [c for c, _, _ in spec.numeric_items()]
-    if spec.weight:
-        numeric_cols.append(spec.weight)
-    for col in numeric_cols:
+    no_text = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for col in view.numbers.columns:
         raw = frame[col]
-        cols[read_column(col)] = raw
+        num = view.numbers[col]
+        unknown = view.unknown.get(col)
+        kinds = view.kinds.get(col)
+        blank = num.isna().to_numpy().copy()
+        if unknown is not None:
+            blank &= ~unknown
+        if kinds is not None:
+            blank &= kinds == 0
+        cols[read_column(col)] = raw.mask(blank) if blank.any() else raw
+        cols[col] = num
+        cols[text_column(col)] = (raw.where(unknown).astype("string") if unknown is not None else no_text)
+    if spec.weight:
+        raw = frame[spec.weight]
+        cols[read_column(spec.weight)] = raw
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-            cols[col] = raw.astype("float64")
-            # a column read as numbers holds no text to check
-            cols[text_column(col)] = pd.Series(pd.NA, index=frame.index, dtype="string")
+            cols[spec.weight] = raw.astype("float64")
+            cols[text_column(spec.weight)] = no_text
         else:
             num = pd.to_numeric(raw, errors="coerce").astype("float64")
-            cols[col] = num
-            text = raw.where(num.isna() & raw.notna())  # only cells that did not parse
-            cols[text_column(col)] = text.astype("string")
+            cols[spec.weight] = num
+            cols[text_column(spec.weight)] = raw.where(num.isna() & raw.notna()).astype("string")
     if spec.duration:
         cols[spec.duration] = pd.to_numeric(frame[spec.duration], errors="coerce").astype("float64")
+    text_codes = {k for k in spec.codes.lookup() if isinstance(k, str)}
+    for col in spec.bands:
+        raw = frame[col]
+        nums = band_numbers(raw)
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        ok = np.array([answer_key(u) is None or answer_key(u) in text_codes for u in uniques] + [True])
+        cols[text_column(col)] = raw.where(np.isnan(nums) & ~ok[codes]).astype("string")
+    # rows that are no respondent (repeated headers, totals) are quarantined with that reason; the
+    # table-level checks (duplicate ids, wave label) look at respondents only
+    not_respondent = (frame[HEADER_ROW].to_numpy(bool) if HEADER_ROW in frame.columns
+                      else np.zeros(len(frame), bool)).copy()
+    for col in [c for c in (spec.id, *spec.segments) if c and c not in spec.bands and c in frame.columns]:
+        not_respondent |= frame[col].astype("string").str.match(SUMMARY_REGEX).fillna(False).to_numpy(bool)
+    if spec.id:
+        cols[respondent_column(spec.id)] = frame[spec.id].mask(not_respondent)
     for col in frame.columns:
         if col not in cols:
             cols[col] = frame[col]
     out = pd.DataFrame(cols, index=frame.index)
     if spec.wave:
-        out[spec.wave] = frame[spec.wave].astype("string")
+        out[spec.wave] = frame[spec.wave].astype("string").mask(not_respondent)
     return out
 
 
@@ -208,23 +282,32 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
     Returns
     -------
     ValidationResult
-        Row accounting always holds: ``rows_read == rows_clean + rows_quarantined``.
+        Row accounting always holds: ``rows_read == rows_clean + rows_quarantined + rows_screened_out``.
     """
-    spec, frame = wave.spec, wave.frame
+    spec, full = wave.spec, wave.frame
+    screened = screened_rows(full, spec.screen_out)
+    frame = full.loc[~screened] if screened.any() else full
+    answers = wave.answers
+    if answers is not None and not answers.numbers.index.equals(full.index):
+        answers = None  # the frame was changed after loading: read its answers again
+    if answers is not None and screened.any():
+        answers = AnswerView(answers.numbers.loc[~screened], {k: v[~screened] for k, v in answers.kinds.items()},
+                             {k: v[~screened] for k, v in answers.unknown.items()})
     on_clean = [e for e in suite["expectations"] if ((e.get("meta") or {}).get("csat") or {}).get("on") == "clean"]
     on_rows = [e for e in suite["expectations"] if e not in on_clean]
-    vframe = validation_frame(frame, spec)
+    vframe = validation_frame(frame, spec, answers, wave.declared)
     # GX hashes, and copies on every filter, each column of the frame it is given: give it only
     # the columns some expectation names (a suite without column expectations gets them all)
     named = {e.get("kwargs", {}).get("column") for e in on_rows} - {None}
     if named and all(c in vframe.columns for c in named) and not any(
             e["type"].startswith("expect_table_column") for e in on_rows):
-        vframe = vframe[[c for c in vframe.columns if c in named]]
+        vframe = vframe[[c for c in vframe.columns if c in named or c in _numeric_columns(spec)]]
     n = len(frame)
     results = _gx_validate(vframe, {**suite, "expectations": on_rows}, {WAVE_PARAMETER: [wave_label]}) if n else []
 
-    reasons: dict[int, list[str]] = {}
+    reasons: dict[Any, list] = {}
     tally: Counter = Counter()
+    flags: Counter = Counter()
     outcomes: list[ExpectationOutcome] = []
     blocking: list[str] = []
     for r in _in_suite_order(results, on_rows):
@@ -241,32 +324,44 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
             outcomes.append(_outcome(meta, cfg, kwargs, column, "table", check, False, None, None, None))
             continue
         res = r.result or {}
-        if idx and check != "straightline_share":  # the share check blocks; the row check quarantines
+        if level == "flag":
+            flags[check] += int(res.get("unexpected_count") or 0)
+        elif idx and check != "straightline_share":  # the share check blocks; the row check quarantines
             values = vframe[column] if column in vframe.columns else None
             shown = column.removesuffix(TEXT_SUFFIX).removesuffix(READ_SUFFIX) if column else None
             shown = None if shown and shown.startswith(DERIVED_PREFIX) else shown
             tag = (check if check in CHECK_LABELS else "custom", shown)
             for i in idx:
                 text = _reason(check, cfg.type, column, kwargs, _value(values, i), spec, wave_label)
-                reasons.setdefault(int(i), []).append((tag, text))
+                reasons.setdefault(i, []).append((tag, text))
         outcomes.append(_outcome(meta, cfg, kwargs, column, level, check, bool(r.success),
                                  res.get("unexpected_count"), res.get("unexpected_percent"),
                                  res.get("observed_value")))
         if level == "table" and not r.success:
             blocking.append(_blocking_sentence(check, column, res, kwargs, spec, wave_label, n))
 
-    bad = np.zeros(n, dtype=bool)
-    bad[list(reasons)] = True
+    bad = frame.index.isin(list(reasons))
     clean = frame.loc[~bad].copy()
-    # clean rows hold numbers only: reuse the numbers coerced for GX (one coercion per run)
-    for col in _numeric_columns(spec):
-        if not pd.api.types.is_numeric_dtype(clean[col]):
-            clean[col] = (vframe.loc[~bad, col] if col in vframe.columns
-                          else pd.to_numeric(clean[col], errors="coerce"))
+    # clean rows hold the analysis values: the ratings read for GX (one reading per run),
+    # reversed items recoded, banded columns as their band labels
+    numeric = [c for c in _numeric_columns(spec) if c in vframe.columns]
+    if numeric:
+        values = vframe.loc[~bad, numeric]
+        rated = [c for c in values.columns if c in {a.column for a in spec.answers}]
+        values = pd.concat([analysis_numbers(values[rated], spec), values.drop(columns=rated)], axis=1)
+        for col in numeric:
+            clean[col] = values[col].astype("float64")
+    for col, edges in spec.bands.items():
+        clean[col] = band_labels(clean[col], edges)
     quarantine = wave.as_read(frame.index[bad])  # every cell exactly as read: text in, text out
     for i in quarantine.index:
         reasons[i] = _dedupe_reasons(reasons[i])
+        if any(tag[0] in NOT_RESPONDENT for tag, _ in reasons[i]):
+            reasons[i] = [(tag, text) for tag, text in reasons[i] if tag[0] in NOT_RESPONDENT]
         tally.update(tag for tag, _ in reasons[i])
+    if not spec.id:  # no id column: the row's number in the data says which row it is
+        quarantine.insert(0, ROW_COLUMN, (np.flatnonzero(np.asarray(bad)) if not screened.any()
+                                          else full.index.get_indexer(quarantine.index)) + 1)
     quarantine[REASONS_COLUMN] = ["; ".join(text for _, text in reasons[i]) for i in quarantine.index]
 
     # table-level checks on the clean rows (clean base, quarantined share)
@@ -285,9 +380,10 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
                                  res.get("observed_value")))
         if not r.success:
             blocking.append(_blocking_sentence(check, None, res, kwargs, spec, wave_label, n))
-    return ValidationResult(wave=wave_label, rows_read=n, clean=clean, quarantine=quarantine,
+    screened_frame = wave.as_read(full.index[np.asarray(screened, dtype=bool)])  # as read, like quarantine
+    return ValidationResult(wave=wave_label, rows_read=len(full), clean=clean, quarantine=quarantine,
                             outcomes=outcomes, blocking=blocking, suite_name=suite.get("name", spec.name),
-                            reason_tally=tally, reading=wave.reading())
+                            reason_tally=tally, reading=wave.reading(), screened_out=screened_frame, flags=flags)
 
 
 def _in_suite_order(results, expectations):
@@ -350,6 +446,14 @@ def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any,
         return f"{col}: {_show(value)} outside {_fmt(kwargs['min_value'])}-{_fmt(kwargs['max_value'])}"
     if check == "numeric":
         return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is not a number"
+    if check == "label":
+        return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is not a number or a listed answer label"
+    if check == "binary":
+        return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is neither a positive nor a negative answer"
+    if check == "summary_row":
+        return f"{col}: {_show(value)} marks a summary row (total, average), not a respondent"
+    if check == "header_row":
+        return "repeated header row (the cells hold the column names)"
     if check == "required":
         return f"{col.removesuffix(READ_SUFFIX)}: missing"
     if check == "weight":
@@ -361,9 +465,12 @@ def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any,
     if check == "speeder":
         return f"speeder: {_show(value)}s < {_fmt(kwargs['min_value'])}s"
     if check == "straightline":
+        if spec.quality.min_items is not None:
+            return (f"straight-liner: same answer to every answered item (at least {spec.quality.min_items} of "
+                    f"{len(spec.straightline_columns())})")
         return f"straight-liner: same answer to all {len(spec.straightline_columns())} items"
     if check == "unique_id":
-        return f"{col}: duplicate id {_show(value)}"
+        return f"{col.removesuffix(RESPONDENT_SUFFIX)}: duplicate id {_show(value)}"
     if check == "wave":
         return f"{col}: wave {_show(value)} is not {wave!r}"
     return f"{col}: {_show(value)} fails {kind}"
@@ -377,7 +484,7 @@ def _dedupe_reasons(parts: list[tuple[tuple[str, str | None], str]]):
 def _blocking_sentence(check, column, res, kwargs, spec: Spec, wave: str, n: int) -> str:
     count = res.get("unexpected_count")
     if check == "unique_id":
-        return f"{count} rows share an id with another row ({column})"
+        return f"{count} rows share an id with another row ({(column or '').removesuffix(RESPONDENT_SUFFIX)})"
     if check == "wave":
         return f"{count} rows carry a wave label other than {wave!r} ({column})"
     if check == "min_base":
@@ -402,6 +509,21 @@ def write_validation(result: ValidationResult, folder: str | Path, extra: dict |
     if extra:
         doc.update(extra)
     vpath = atomic_write_json(folder / "validation.json", doc)
-    qpath = atomic_write_text(folder / "quarantine.csv", result.quarantine.to_csv(index=False),
+    qpath = atomic_write_text(folder / "quarantine.csv", _as_read(result.quarantine).to_csv(index=False),
                               encoding="utf-8-sig")
     return vpath, qpath
+
+
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows for quarantine.csv: whole numbers that pandas read as floats (a numeric
+    column with blanks) are written as they were in the file (``4``, not ``4.0``)."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s):
+            whole = s.notna() & np.isfinite(s) & (s == np.round(s))
+            if whole.any():
+                text = s.astype(object).where(s.notna(), None)
+                text[whole] = s[whole].astype("int64").astype(str)
+                out[col] = text
+    return out

@@ -20,24 +20,37 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..frame import STRAIGHTLINE
+from ..frame import HEADER_ROW, STRAIGHTLINE
 from ..spec import Spec
 
 __all__ = ["build_suite", "suite_path", "default_suite_dir", "ensure_suite", "write_suite", "read_suite", "SuiteUpdate",
-           "text_column", "read_column", "NUMBER_REGEX", "WAVE_PARAMETER", "MIN_CLEAN_PARAMETER", "GENERATOR_VERSION"]
+           "text_column", "read_column", "NUMBER_REGEX", "WAVE_PARAMETER", "MIN_CLEAN_PARAMETER", "GENERATOR_VERSION",
+           "SUMMARY_REGEX", "respondent_column"]
 
-GENERATOR_VERSION = 1
+# 2: answer codes and value labels read before validation, binary items, composites' items,
+#    bands, summary and repeated header rows, straight-lining quarantine | flag | off
+GENERATOR_VERSION = 2
 NUMBER_REGEX = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 WAVE_PARAMETER = "wave_labels"
 MIN_CLEAN_PARAMETER = "min_clean_rows"
 TEXT_SUFFIX = " [as text]"
 READ_SUFFIX = " [as read]"
+RESPONDENT_SUFFIX = " [respondents]"
+SUMMARY_REGEX = (r"(?i)^\s*(grand\s*total|sub-?\s*totals?|totals?|sum|average|avg\.?|mean|median|count|"
+                 r"std\.?(\s*dev\.?)?|standard\s+deviation|合计|合計|總計|总计|小计|小計|总和|平均(值|数|分)?|均值|"
+                 r"中位数|标准差|합계|총계|소계|평균|중앙값|표준편차)\s*[:：]?\s*$")
 MAX_WEIGHT = 1.7976931348623157e308  # largest float: infinite weights fail the range check
 
 
 def read_column(column: str) -> str:
     """Name of the validation column holding a rated column's values exactly as read."""
     return f"{column}{READ_SUFFIX}"
+
+
+def respondent_column(column: str) -> str:
+    """Name of the validation column holding the id of rows that are not summary or header rows
+    (the column the duplicate-id check reads, so repeated header rows do not count as duplicates)."""
+    return f"{column}{RESPONDENT_SUFFIX}"
 
 
 def text_column(column: str) -> str:
@@ -67,16 +80,39 @@ def generated_expectations(spec: Spec) -> list[dict[str, Any]]:
     for col in spec.required_columns():
         add(_expectation("expect_column_to_exist", f"exists:{col}", "table", "column_exists", column=col))
     # required answers
-    add(_expectation("expect_column_values_to_not_be_null", f"required:{spec.id}", "row", "required",
-                     column=spec.id))
+    if spec.id:
+        add(_expectation("expect_column_values_to_not_be_null", f"required:{spec.id}", "row", "required",
+                         column=spec.id))
     add(_expectation("expect_column_values_to_not_be_null", f"required:{spec.satisfaction.column}", "row",
                      "required", column=read_column(spec.satisfaction.column)))
-    # numeric answers within their scale
-    for col, _item, scale in spec.numeric_items():
+    # rated answers: ratings on their scale; anything that is no rating, label or code is quarantined
+    seen: set[str] = set()
+    for a in spec.answers:
+        if a.column in seen:
+            continue
+        seen.add(a.column)
+        col = a.column
+        if a.binary:
+            e = _expectation("expect_column_values_to_be_null", f"binary:{col}", "row", "binary",
+                             column=text_column(col))
+            e["meta"]["csat"]["positive"] = [_show_key(k) for k in a.positive]
+            e["meta"]["csat"]["negative"] = (None if a.negative is None else [_show_key(k) for k in a.negative])
+            add(_annotate(e, a))
+            continue
+        check = "label" if a.values else "numeric"
+        add(_annotate(_expectation("expect_column_values_to_match_regex", f"numeric:{col}", "row", check,
+                                   column=text_column(col), regex=NUMBER_REGEX), a))
+        add(_annotate(_expectation("expect_column_values_to_be_between", f"scale:{col}", "row", "scale",
+                                   column=col, min_value=a.scale.low, max_value=a.scale.high), a))
+    for col in spec.bands:
         add(_expectation("expect_column_values_to_match_regex", f"numeric:{col}", "row", "numeric",
                          column=text_column(col), regex=NUMBER_REGEX))
-        add(_expectation("expect_column_values_to_be_between", f"scale:{col}", "row", "scale",
-                         column=col, min_value=scale.low, max_value=scale.high))
+    # rows that are not respondents: totals/averages below the data, repeated header rows
+    for col in [c for c in (spec.id, *spec.segments) if c and c not in spec.bands]:
+        add(_expectation("expect_column_values_to_not_match_regex", f"summary_row:{col}", "row", "summary_row",
+                         column=col, regex=SUMMARY_REGEX))
+    add(_expectation("expect_column_values_to_be_in_set", "header_row", "row", "header_row", column=HEADER_ROW,
+                     value_set=[False]))
     if spec.weight:
         w = spec.weight
         add(_expectation("expect_column_values_to_match_regex", f"numeric:{w}", "row", "numeric",
@@ -91,15 +127,17 @@ def generated_expectations(spec: Spec) -> list[dict[str, Any]]:
     if spec.duration and q.min_duration_s is not None:
         add(_expectation("expect_column_values_to_be_between", f"speeder:{spec.duration}", "row", "speeder",
                          column=spec.duration, min_value=q.min_duration_s))
-    if len(spec.straightline_columns()) >= 3:
-        add(_expectation("expect_column_values_to_be_in_set", "straightline", "row", "straightline",
-                         column=STRAIGHTLINE, value_set=[False]))
+    if len(spec.straightline_columns()) >= 3 and q.straightline != "off":
+        # "flag": the rows are counted in the data-quality record and stay in the analyses
+        add(_expectation("expect_column_values_to_be_in_set", "straightline", "flag" if q.straightline == "flag"
+                         else "row", "straightline", column=STRAIGHTLINE, value_set=[False]))
         add(_expectation("expect_column_values_to_be_in_set", "straightline_share", "table",
                          "straightline_share", column=STRAIGHTLINE, value_set=[False],
                          mostly=round(1.0 - q.max_straightline_share, 10)))
     # table-level (blocking)
-    add(_expectation("expect_column_values_to_be_unique", f"unique:{spec.id}", "table", "unique_id",
-                     column=spec.id))
+    if spec.id:
+        add(_expectation("expect_column_values_to_be_unique", f"unique:{spec.id}", "table", "unique_id",
+                         column=respondent_column(spec.id)))
     if spec.wave:
         add(_expectation("expect_column_values_to_be_in_set", f"wave:{spec.wave}", "table", "wave",
                          column=spec.wave, value_set={"$PARAMETER": WAVE_PARAMETER}))
@@ -112,6 +150,22 @@ def generated_expectations(spec: Spec) -> list[dict[str, Any]]:
     for c in clean:  # these run on the clean rows, after quarantine
         c["meta"]["csat"]["on"] = "clean"
     return ex + clean
+
+
+def _show_key(key: Any) -> Any:
+    return int(key) if isinstance(key, float) and key.is_integer() else key
+
+
+def _annotate(e: dict[str, Any], answer) -> dict[str, Any]:
+    """Record on a rated column's expectation what was read before validation: its answer codes
+    (excluded, never quarantined) and value labels (mapped to their codes)."""
+    if answer.codes:
+        e["meta"]["csat"]["codes"] = answer.codes.to_dict()
+    if answer.values:
+        e["meta"]["csat"]["values"] = {str(k): _show_key(v) for k, v in answer.values.items()}
+    if answer.reverse:
+        e["meta"]["csat"]["reverse"] = True
+    return e
 
 
 def build_suite(spec: Spec) -> dict[str, Any]:
