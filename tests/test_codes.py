@@ -358,7 +358,8 @@ quality: {min_base: 5}
 
 # --------------------------------------------------------------------------------------------
 def test_quarantine_csv_writes_whole_numbers_as_read(tmp_path):
-    frame = pd.DataFrame({"id": range(1, 41), "sat": [4] * 40, "q": [3.0] * 39 + [np.nan]})
+    # the file holds whole numbers (a nullable integer column writes "3", not "3.0")
+    frame = pd.DataFrame({"id": range(1, 41), "sat": [4] * 40, "q": pd.array([3] * 39 + [None], dtype="Int64")})
     frame.loc[0, "sat"] = 11
     spec, validation, results = run(tmp_path, """\
 name: q

@@ -90,6 +90,9 @@ def _outcome(frame: pd.DataFrame, spec: Spec, what: str) -> np.ndarray:
         return pd.to_numeric(raw, errors="coerce").to_numpy(float)
     positive = tuple(getattr(spec.satisfaction, "positive", None) or ())
     num = pd.to_numeric(raw, errors="coerce")
+    coded = num.notna().sum() == raw.notna().sum() and num.dropna().isin((0.0, 1.0)).all()
+    if coded:  # clean rows already hold the answers read as 1 (positive) / 0 (negative)
+        return num.to_numpy(float)
     if positive:
         numbers = [float(p) for p in positive if isinstance(p, (int, float)) and not isinstance(p, bool)]
         hit = raw.astype("string").isin([str(p) for p in positive]).fillna(False) | num.isin(numbers)
