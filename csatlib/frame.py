@@ -12,7 +12,7 @@ import pandas as pd
 from .spec import Spec
 
 __all__ = ["DERIVED_PREFIX", "STRAIGHTLINE", "SPEEDER", "MISSING_SEGMENT", "gap_column", "row_weights",
-           "numeric_view"]
+           "numeric_view", "WEIGHT"]
 
 
 DERIVED_PREFIX = "_csat_"
@@ -24,13 +24,25 @@ STRAIGHTLINE = "_csat_straightliner"
 SPEEDER = "_csat_speeder"
 
 
+WEIGHT = "_csat_weight"  # computed (raked, trimmed) weights, when the spec asks for them
+
+
 def gap_column(dimension: str) -> str:
     """Name of the derived gap column (perception − expectation) of a dimension."""
     return f"{DERIVED_PREFIX}gap_{dimension}"
 
 
 def row_weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
-    """Each row's design weight (NaN where not a number), or 1 for every row without a weight."""
+    """Each row's analysis weight (NaN where not a number), or 1 for every row without a weight.
+
+    When the spec rakes (``weighting:``) these are the raked (and trimmed) weights: the ones a
+    run stored in the frame, else computed from ``frame``'s rows now
+    (:func:`csatlib.sampling.frame_weights`).
+    """
+    if spec.weighting is not None or WEIGHT in frame.columns:
+        from .sampling import row_weights_of
+
+        return row_weights_of(frame, spec)
     if spec.weight:
         return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(dtype=float)
     return np.ones(len(frame))

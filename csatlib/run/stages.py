@@ -26,7 +26,8 @@ from ..analysis.loyalty import loyalty_models
 from ..validation.suite import build_suite, ensure_suite
 from ..ingest.load import Wave, read_wave
 from ..analysis.kpis import kpis, segment_kpis
-from ..errors import ValidationBlocked
+from ..errors import InputError, ValidationBlocked
+from ..sampling import DesignError, apply_weighting
 from ..results import Provenance, QualitySummary, Results
 from ..spec import Spec, load_spec
 from ..validation.check import ValidationResult, validate_wave
@@ -108,7 +109,7 @@ def _skipped_by_spec(spec: Spec) -> dict[str, str]:
         out["segments"] = "Segments: the spec defines no segment columns."
     if not spec.text:
         out["verbatims"] = "Verbatim comments: the spec names no free-text column."
-    if not spec.weight:
+    if not spec.weight and spec.weighting is None:
         out["weighting"] = "Weighting: the spec has no weight column, so every respondent counts once."
     return out
 
@@ -166,6 +167,12 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         The reports folder; earlier waves' results.json found there form the trend.
     """
     timings = timings or Timings()
+    with timings.stage("weighting"):
+        # raked weights from the clean rows (and the design checked) once, before any analysis
+        try:
+            clean, weighting = apply_weighting(clean, spec)
+        except DesignError as exc:
+            raise InputError(provenance.input.get("file") or "data", str(exc)) from None
     with timings.stage("metrics"):
         estimates = kpis(clean, spec)
         estimates += segment_kpis(clean, spec)
@@ -200,11 +207,11 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
-        weighted=spec.weight is not None, rows=dict(rows), estimates=estimates,
+        weighted=spec.weight is not None or spec.weighting is not None, rows=dict(rows), estimates=estimates,
         loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
         quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
-        provenance=provenance, skipped=skipped)
+        provenance=provenance, skipped=skipped, weighting=weighting)
 
 
 def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
