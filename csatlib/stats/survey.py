@@ -111,7 +111,7 @@ def _codes(values: Any, what: str) -> tuple[np.ndarray, list[str]]:
     if missing.any():
         rows = np.flatnonzero(missing)
         shown = ", ".join(str(r + 1) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
-        raise DesignError(f"{what}: {len(rows)} row{'s' if len(rows) != 1 else ''} have no value "
+        raise DesignError(f"{what}: {len(rows)} {'rows have' if len(rows) != 1 else 'row has'} no value "
                           f"(row {shown} of the analysed rows); every respondent needs one")
     labels = s.map(_label)
     codes, uniques = pd.factorize(labels, sort=True)

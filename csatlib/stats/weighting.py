@@ -26,6 +26,7 @@ __all__ = ["RakeResult", "rake", "trim", "TrimResult", "kish_design_effect", "MA
 
 MAX_SWEEPS = 1000
 EPSILON = 1e-12  # relative to the sum of the starting weights, as survey::rake's epsilon < 1
+MARGIN_TOLERANCE = 1e-6  # largest relative miss of a margin accepted after convergence
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,9 @@ def rake(weights, margins: Sequence[np.ndarray], totals: Sequence[np.ndarray], *
     Raises
     ------
     DesignError
-        A category without rows, a non-positive target, or no convergence in ``max_sweeps``.
+        A category without rows, a non-positive target, no convergence in ``max_sweeps``, or a
+        margin still missed by more than ``MARGIN_TOLERANCE`` (relative) when the sweeps settle
+        (contradictory margins; R's convergence check, which compares sweeps, would not notice).
 
     Examples
     --------
@@ -125,7 +128,15 @@ def rake(weights, margins: Sequence[np.ndarray], totals: Sequence[np.ndarray], *
                           f"other, e.g. a combination of categories the targets need has no respondents)")
     achieved = tuple(np.bincount(c, weights=w, minlength=len(t)) for c, t in zip(codes, targets))
     factor = w / base
-    return RakeResult(w, sweeps, converged, achieved, tuple(targets), float(factor.min()), float(factor.max()))
+    result = RakeResult(w, sweeps, converged, achieved, tuple(targets), float(factor.min()), float(factor.max()))
+    # the sweeps can settle while an earlier margin is still off (contradictory margins): check them all
+    if result.max_error > MARGIN_TOLERANCE:
+        j, a_, t_ = max(((j, a_, t_) for j, (a_, t_) in enumerate(zip(achieved, targets))),
+                        key=lambda e: float(np.max(np.abs(e[1] - e[2]) / e[2])))
+        k = int(np.argmax(np.abs(a_ - t_) / t_))
+        raise DesignError(f"raking settled after {sweeps} sweeps without reaching margin {j} (category {k}: "
+                          f"{a_[k]:.6g} against a target of {t_[k]:.6g}); the margins contradict each other")
+    return result
 
 
 def _joint_cells(codes: list[np.ndarray]) -> np.ndarray:
