@@ -88,13 +88,13 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
     table["p_wilcoxon_holm"] = holm(table["p_wilcoxon"])
     table["significant"] = table["p_t_holm"] < ALPHA
     notes = []
-    if spec.weight:
+    if spec.weight or spec.weighting:
         notes.append("The Wilcoxon signed-rank test ignores design weights (there is no weighted version in "
                      "scipy); the t test and all estimates are weighted.")
     disconfirmation = _disconfirmation(frame, spec, dims, w_all, sample_design)
     mediation = _mediation(frame, spec, dims, w_all, seed, mediation_replicates, mediation_max_rows)
     return GapAnalysis(table, ModelSummary.from_dict(disconfirmation.to_dict()) if disconfirmation else None,
-                       mediation, spec.weight is not None, notes)
+                       mediation, bool(spec.weight or spec.weighting), notes)
 
 
 def _mean(values: pd.Series, w: np.ndarray) -> float:
@@ -138,12 +138,13 @@ def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str
     rng = np.random.default_rng(seed)
     idx = np.flatnonzero(keep)
     note = f"all {n:,} complete rows"
-    if spec.weight or n > max_rows:
+    weighted = bool(spec.weight or spec.weighting)  # raked weights count as weights too
+    if weighted or n > max_rows:
         size = min(n, max_rows)
         p = w_all[idx] / w_all[idx].sum()
-        idx = rng.choice(idx, size=size, replace=bool(spec.weight), p=p if spec.weight else None)
+        idx = rng.choice(idx, size=size, replace=weighted, p=p if weighted else None)
         note = (f"a seeded subsample of {size:,} of {n:,} rows" + (", drawn with probability proportional to "
-                                                                    "the design weight" if spec.weight else ""))
+                                                                    "the design weight" if weighted else ""))
     exposure, mediator = gap[idx] + 1.0, sat[idx]
     ones = np.ones(len(idx))
     with warnings.catch_warnings():
