@@ -47,13 +47,13 @@ def design_based(spec: Spec) -> bool:
 def labels_of(values: pd.Series) -> pd.Series:
     """Labels of a categorical column as text (whole numbers without '.0'), missing kept as NaN."""
     def conv(v):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return np.nan
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             return str(int(v))
         return str(v)
 
-    return values.map(conv).astype(object)
+    codes, uniques = pd.factorize(values)  # label the distinct values only
+    labels = np.array([conv(u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(labels[codes], index=values.index, dtype=object)
 
 
 def base_weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
@@ -207,7 +207,7 @@ def survey_design(frame: pd.DataFrame, spec: Spec) -> SurveyDesign:
         for key in ("strata", "psu", "fpc"):
             col = getattr(d, key)
             if col:
-                kwargs[key] = frame[col].to_numpy() if key != "fpc" else frame[col].to_numpy(dtype=object)
+                kwargs[key] = frame[col].to_numpy()
                 names[key] = f"design.{key} ({col})"
     return SurveyDesign(weights, n=len(frame), lonely_psu=d.lonely_psu if d else "fail", calibration=calibration,
                         names=names, **kwargs)

@@ -25,7 +25,7 @@ from csatlib.run.stages import analyse
 from csatlib.sampling import survey_design
 from csatlib.spec import parse_spec
 from csatlib.stats.estimators import weighted_mean
-from csatlib.stats.survey import DesignError, SurveyDesign
+from csatlib.stats.survey import Calibration, DesignError, SurveyDesign
 
 R = Path(__file__).parent / "fixtures" / "r"
 REF = json.loads((R / "design_reference.json").read_text(encoding="utf-8"))
@@ -289,3 +289,62 @@ def test_spec_design_errors():
 
 def test_repr_says_what_the_design_is(data):
     assert repr(designs(data)["design_B"]) == "SurveyDesign(n=600, strata=3, psu=20, fpc, df=17)"
+
+
+def test_analyse_a_raked_stratified_clustered_survey_end_to_end(tmp_path, data):
+    # every analysis of a run under a design with raking and trimming, through the one door
+    from csatlib.results import load_results
+
+    rake = json.loads((R / "rake_reference.json").read_text(encoding="utf-8"))["rake_from_base_weights"]
+    doc = _spec_doc(weighting={"rake": {"region": rake["target_shares"]["region"],
+                                        "agegroup": rake["target_shares"]["agegroup"]}, "trim": [0.3, 3]},
+                    dimensions={f"p{j}": {"perception": f"p{j}", "scale": [1, 7]} for j in (1, 2, 3)})
+    spec = parse_spec(doc)
+    res = analyse(data.drop(columns=["nps_score", "topbox"]), spec, wave="W1",
+                  rows={"read": 600, "clean": 600, "quarantined": 0}, provenance=Provenance(input={"file": "w.csv"}))
+    assert res.weighted and res.weighting.raking["converged"] and res.weighting.design["df"] == 17
+    assert res.weighting.trimming["lower"] == pytest.approx(0.3 * rake["raking_factor_summary"]["mean_weight"])
+    score = res.get("satisfaction.score")
+    assert score.df == 17 and "design df" in score.method
+    ref = json.loads((R / "rake_reference.json").read_text(encoding="utf-8"))["trim_from_rake_base"]
+    assert score.estimate == pytest.approx(ref["bounds_0.3_3_strict_false"]["svymean_sat_trimmed"]["mean"], rel=1e-10)
+    assert all(m.logit.cov_type == "design-based" for m in res.loyalty)
+    assert res.drivers is not None and "weighting" not in res.skipped
+    res.write(tmp_path / "results.json")
+    back = load_results(tmp_path)
+    assert back.weighting.design["n_psu"] == 20 and back.get("satisfaction.score").df == 17
+    promoter = next(m for m in back.loyalty if m.outcome == "promoter").logit
+    assert promoter.cov_type == "design-based" and promoter.extra["df_resid"] == 16
+
+
+@pytest.mark.parametrize("kind", ["weights", "strata", "clusters", "clusters+fpc", "lonely-adjust", "lonely-average",
+                                  "raked", "subset"])
+def test_pattern_variance_equals_row_variance(kind):
+    # cov_patterns (the models' sandwich meat) takes fast paths per design; each must equal the
+    # variance of the same values written out row by row
+    rng = np.random.default_rng(5)
+    n = 400
+    stratum = rng.integers(0, 4, n)
+    psu = rng.integers(0, 5, n)
+    w = rng.uniform(0.5, 2, n)
+    kwargs: dict = {}
+    if kind != "weights":
+        kwargs["strata"] = stratum
+    if kind.startswith("clusters") or kind.startswith("lonely") or kind in ("raked", "subset"):
+        kwargs["psu"] = psu
+    if kind == "clusters+fpc":
+        kwargs["fpc"] = np.full(n, 12.0)
+    if kind.startswith("lonely"):
+        kwargs["psu"] = np.where(stratum == 3, 0, psu)  # stratum 3 has a single PSU
+        kwargs["lonely_psu"] = kind.split("-")[1]
+    if kind == "raked":
+        kwargs["calibration"] = Calibration((rng.integers(0, 3, n),), w)
+    d = SurveyDesign(w, **kwargs)
+    index = rng.integers(0, 7, n)
+    scores = rng.normal(size=(7, 3))
+    if kind == "subset":
+        keep = rng.random(n) < 0.7
+        d, index, mult = d.subset(keep), index[keep], w[keep]
+    else:
+        mult = w
+    np.testing.assert_allclose(d.cov_patterns(index, scores, mult), d.cov(mult[:, None] * scores[index]), rtol=1e-12)

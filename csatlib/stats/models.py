@@ -186,7 +186,7 @@ def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, 
     names = names or [f"x{j}" for j in range(k)]
     return LinearFit(name=name, params=pd.Series(beta, index=names), bse=pd.Series(bse, index=names), llf=llf,
                      nobs=nobs, df_model=k - 1, cov_type=cov_type, cov=cov, ssr=ssr, df_resid=df_resid, vcov=cov,
-                     naive_vcov=bread * ssr / (n - k),
+                     naive_vcov=bread * ssr / (n - k),  # classical OLS covariance
                      extra={"r2": _r2(yg, resid, omega), "patterns": int(len(yg))})
 
 
@@ -253,13 +253,15 @@ def rao_scott_lrt(full: "ModelFit", restricted: "ModelFit", terms, weights_sum: 
     Parameters
     ----------
     full, restricted : ModelFit
-        Fits with ``sample_design`` on the same rows and weights (``full`` carries ``vcov`` and
-        ``naive_vcov``).
+        Binary logits (:func:`fit_logit`) with ``sample_design`` on the same rows and weights
+        (``full`` carries ``vcov`` and ``naive_vcov``); their deviance is −2 llf.
     terms : sequence of int
         Positions in ``full`` of the coefficients ``restricted`` leaves out.
     weights_sum, n : float, int
         Σw and the number of rows of the fits (to rescale the weights to mean 1).
     """
+    if isinstance(full, LinearFit) or full.naive_vcov is None or full.vcov is None:
+        raise ValueError("rao_scott_lrt needs two design-based logit fits (fit_logit with sample_design)")
     idx = list(terms)
     scale = n / weights_sum
     chisq = max(0.0, 2 * (full.llf - restricted.llf) * scale)

@@ -36,7 +36,7 @@ store 1 of the south are two PSUs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -102,6 +102,8 @@ class _Structure:
     calibration: Calibration | None
     has_strata: bool
     has_fpc: bool
+    all_positive: bool = True  # no zero weight (no row outside the sample)
+    cache: dict = field(default_factory=dict, compare=False)
 
 
 def _codes(values: Any, what: str) -> tuple[np.ndarray, list[str]]:
@@ -113,9 +115,11 @@ def _codes(values: Any, what: str) -> tuple[np.ndarray, list[str]]:
         shown = ", ".join(str(r + 1) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
         raise DesignError(f"{what}: {len(rows)} {'rows have' if len(rows) != 1 else 'row has'} no value "
                           f"(row {shown} of the analysed rows); every respondent needs one")
-    labels = s.map(_label)
-    codes, uniques = pd.factorize(labels, sort=True)
-    return codes.astype(np.int64), [str(u) for u in uniques]
+    # label the distinct values only (a million rows hold a few hundred strata or PSUs)
+    raw_codes, raw_uniques = pd.factorize(s)
+    labels = np.array([_label(u) for u in raw_uniques], dtype=object)
+    uniques, inverse = np.unique(labels, return_inverse=True)  # 1 and 1.0 are one label
+    return inverse.ravel()[raw_codes].astype(np.int64), [str(u) for u in uniques]
 
 
 def _label(v: Any) -> str:
@@ -201,14 +205,15 @@ class SurveyDesign:
             if len(cw) != size or any(len(m) != size for m in calibration.margins):
                 raise DesignError("calibration margins and weights must have one entry per row")
         self._s = _Structure(w, stratum, psu_codes, psu_stratum, n_h, scale, lonely, tuple(stratum_labels),
-                             lonely_psu, calibration, strata is not None, fpc is not None)
+                             lonely_psu, calibration, strata is not None, fpc is not None, bool(np.all(w > 0)))
         self._rows: np.ndarray | None = None
 
     @staticmethod
     def _fpc_factor(fpc, stratum, n_h, labels, name) -> np.ndarray:
         """1 − f_h per stratum from population sizes (or sampling fractions when all are <= 1)."""
-        values = pd.to_numeric(pd.Series(np.asarray(fpc, dtype=object)), errors="coerce").to_numpy(float)
-        raw = np.asarray(fpc, dtype=object)
+        raw = np.asarray(fpc)
+        values = (raw.astype(float) if raw.dtype.kind in "iuf" else
+                  pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(float))
         bad = ~np.isfinite(values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -217,10 +222,8 @@ class SurveyDesign:
         if (values <= 0).any():
             raise DesignError(f"{name}: values must be positive (population sizes, or sampling fractions in (0, 1])")
         h_count = len(labels)
-        lo = np.full(h_count, np.inf)
-        hi = np.full(h_count, -np.inf)
-        np.minimum.at(lo, stratum, values)
-        np.maximum.at(hi, stratum, values)
+        by = pd.Series(values).groupby(stratum).agg(["min", "max"]).reindex(range(h_count))
+        lo, hi = by["min"].to_numpy(float), by["max"].to_numpy(float)
         varying = np.flatnonzero(hi - lo > 1e-9 * np.maximum(1, np.abs(hi)))
         if len(varying):
             raise DesignError(f"{name}: the fpc differs within stratum {labels[varying[0]]!r} "
@@ -281,13 +284,17 @@ class SurveyDesign:
 
     def degf(self, mask=None) -> int:
         """Design degrees of freedom of the rows used: PSUs minus strata (R's ``degf``)."""
-        rows = self._base_rows() if mask is None else self._base_rows()[np.asarray(mask, dtype=bool)]
         s = self._s
-        rows = rows[s.weights[rows] > 0]  # R: degf counts the PSUs of rows with a non-zero weight
+        keep = s.weights > 0 if self._rows is None else s.weights[self._rows] > 0
+        if mask is not None:
+            keep = keep & np.asarray(mask, dtype=bool)  # R: degf counts the PSUs of rows with a weight
+        rows = self._base_index(np.flatnonzero(keep))
         if len(rows) == 0:
             return 0
-        units = len(np.unique(s.psu[rows])) if s.psu is not None else len(rows)
-        return int(units - len(np.unique(s.stratum[rows])))
+        strata = np.count_nonzero(np.bincount(s.stratum[rows], minlength=len(s.n_h)))
+        if s.psu is None:
+            return int(len(rows) - strata)
+        return int(np.count_nonzero(np.bincount(s.psu[rows], minlength=len(s.psu_stratum))) - strata)
 
     def describe(self) -> dict[str, Any]:
         """The design's shape for reports: strata, PSUs, df, lonely-PSU rule, raking."""
@@ -331,7 +338,8 @@ class SurveyDesign:
         x = x.reshape(len(x), -1)
         if len(x) != self.n:
             raise DesignError(f"{len(x)} linearised values for {self.n} rows")
-        v = self._cov_rows(x, present)
+        present_at = None if present is None else np.flatnonzero(np.asarray(present, dtype=bool))
+        v = self._variance(x, None, present_at)
         return float(v[0, 0]) if vector else v
 
     def cov_patterns(self, index: np.ndarray, scores: np.ndarray, multiplier: np.ndarray, present=None) -> np.ndarray:
@@ -341,62 +349,122 @@ class SurveyDesign:
         so a model fitted on patterns gets the same sandwich as one fitted on rows.
         """
         scores = np.asarray(scores, dtype=float).reshape(len(scores), -1)
-        index = np.asarray(index)
+        index = np.asarray(index, dtype=np.int64)
         mult = np.asarray(multiplier, dtype=float)
         s = self._s
-        if s.calibration is not None:
-            return self._cov_rows(mult[:, None] * scores[index], present)
-        rows = self._base_rows()
-        k = scores.shape[1]
-        if s.psu is None:  # each row is its own PSU: the totals are the values themselves
-            return self._cov_rows(mult[:, None] * scores[index], present)
+        present_at = None if present is None else np.flatnonzero(np.asarray(present, dtype=bool))
+        strata_present = self._present_strata(present_at)
+        n_pat = len(scores)
+        if s.calibration is not None or (strata_present is not None and s.psu is None):
+            return self._variance(mult[:, None] * scores[index], None, present_at)
+        if s.psu is None:
+            # rows are the PSUs: per stratum, Σ z z' = Σ_p (Σ_{i∈p} m_i²) s_p s_p' and Σ z = Σ_p (Σ_{i∈p} m_i) s_p
+            H = len(s.n_h)
+            stratum = s.stratum if self._rows is None else s.stratum[self._rows]
+            key = stratum * n_pat + index
+            m1 = np.bincount(key, weights=mult, minlength=H * n_pat).reshape(H, n_pat)
+            m2 = np.bincount(key, weights=mult * mult, minlength=H * n_pat).reshape(H, n_pat)
+            v = np.zeros((scores.shape[1], scores.shape[1]))
+            for h in np.flatnonzero(m2.any(axis=1)):
+                if s.lonely[h]:
+                    continue  # remove / certainty: a lonely stratum adds nothing
+                s1 = m1[h] @ scores
+                v += s.scale_h[h] * ((scores * m2[h][:, None]).T @ scores - np.outer(s1, s1) / s.n_h[h])
+            return v
         P = len(s.psu_stratum)
-        z = np.empty((P, k))
-        psu = s.psu[rows]
-        for j in range(k):
-            z[:, j] = np.bincount(psu, weights=mult * scores[index, j], minlength=P)
-        return self._combine(z, s.psu_stratum, self._present_strata(present))
+        psu = s.psu if self._rows is None else s.psu[self._rows]
+        if P * n_pat <= 20_000_000:  # PSU × pattern weight table, then z = table @ scores
+            table = np.bincount(psu * n_pat + index, weights=mult, minlength=P * n_pat).reshape(P, n_pat)
+            z = table @ scores
+        else:
+            z = np.empty((P, scores.shape[1]))
+            for j in range(scores.shape[1]):
+                z[:, j] = np.bincount(psu, weights=mult * scores[index, j], minlength=P)
+        return self._combine(z, s.psu_stratum, strata_present)
 
-    def _present_strata(self, present) -> np.ndarray:
+    def _base_index(self, positions: np.ndarray | None) -> np.ndarray | None:
+        """Rows of the full sample at view ``positions`` (None = every row of an unrestricted view)."""
+        if self._rows is None:
+            return positions
+        return self._rows if positions is None else self._rows[positions]
+
+    def _present_strata(self, positions: np.ndarray | None) -> np.ndarray | None:
+        """Strata holding a row of the estimate (only the lonely-PSU rules need them; None = not needed)."""
         s = self._s
+        if not (s.lonely.any() and s.lonely_psu in ("adjust", "average")):
+            return None
         if s.calibration is not None:  # a calibrated design keeps every row (R sets their weight to 0)
             return np.ones(len(s.n_h), dtype=bool)
-        rows = self._base_rows() if present is None else self._base_rows()[np.asarray(present, dtype=bool)]
+        rows = self._base_index(positions)
         out = np.zeros(len(s.n_h), dtype=bool)
-        out[s.stratum[rows]] = True
+        out[s.stratum if rows is None else s.stratum[rows]] = True
         return out
 
-    def _cov_rows(self, x: np.ndarray, present) -> np.ndarray:
+    def _variance(self, x: np.ndarray, positions: np.ndarray | None, present: np.ndarray | None) -> np.ndarray:
+        """Variance of the total of ``x``, the values of the view rows at ``positions`` (all when
+        None); every other row contributes 0. ``present``: view positions of the estimate's rows."""
         s = self._s
-        rows = self._base_rows()
+        rows = self._base_index(positions)
+        strata_present = self._present_strata(present if present is not None else positions)
         k = x.shape[1]
         if s.calibration is not None:
-            full = np.zeros((len(s.weights), k))
-            full[rows] = x
-            x = self._residualise(full)
-            rows = np.arange(len(s.weights))
-        strata_present = self._present_strata(present)
-        if s.psu is None:
-            return self._combine(x, s.stratum[rows], strata_present)
+            x, rows = self._residualise(x, rows), None
+        if s.psu is None:  # rows are the units; units not listed have total 0
+            return self._combine(x, s.stratum if rows is None else s.stratum[rows], strata_present)
         P = len(s.psu_stratum)
         z = np.empty((P, k))
-        psu = s.psu[rows]
+        psu = s.psu if rows is None else s.psu[rows]
         for j in range(k):
             z[:, j] = np.bincount(psu, weights=x[:, j], minlength=P)
         return self._combine(z, s.psu_stratum, strata_present)
 
-    def _residualise(self, x: np.ndarray) -> np.ndarray:
-        """R's raking projection: ``passes`` × for each margin, u − w · (category mean of u / w)."""
+    def _residualise(self, x: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        """R's raking projection, ``passes`` × for each margin: u ← u − w · mean_c(u / w).
+
+        ``x`` holds the values of the full-sample ``rows`` (all rows when None); the result has
+        one row per row of the full sample. In r = u / w each step subtracts the unweighted
+        category mean of r, so the passes only move per-category offsets a_m; they are run on
+        category sums and the margins' cross-tabulated counts (exactly R's sequence of steps),
+        and the rows are touched once at the end: u − w · Σ_m a_m[c_m].
+        """
         cal = self._s.calibration
         psw = np.asarray(cal.weights, dtype=float)
-        x = x.copy()
-        counts = [np.bincount(m).astype(float) for m in cal.margins]
+        margins = cal.margins
+        counts, cross = self._calibration_tables()
+        k = x.shape[1]
+        r_rows = x / (psw[:, None] if rows is None else psw[rows, None])
+        sums = [np.stack([np.bincount(m if rows is None else m[rows], weights=r_rows[:, j], minlength=len(c))
+                          for j in range(k)], axis=1) for m, c in zip(margins, counts)]
+        offsets = [np.zeros((len(c), k)) for c in counts]
         for _ in range(cal.passes):
-            for codes, cnt in zip(cal.margins, counts):
-                for j in range(x.shape[1]):
-                    means = np.bincount(codes, weights=x[:, j] / psw, minlength=len(cnt)) / cnt
-                    x[:, j] -= psw * means[codes]
-        return x
+            for a, (cnt, sm) in enumerate(zip(counts, sums)):
+                current = sm.copy()
+                for b, off in enumerate(offsets):
+                    current -= cross[a][b] @ off
+                offsets[a] += current / cnt[:, None]
+        shift = np.zeros((len(psw), k))
+        for m, off in zip(margins, offsets):
+            shift += off[m]
+        out = -psw[:, None] * shift
+        if rows is None:
+            out += x
+        else:
+            out[rows] += x  # view rows are distinct rows of the full sample
+        return out
+
+    def _calibration_tables(self):
+        """Per margin: category counts; per pair of margins: the cross-tabulated row counts (cached)."""
+        cache = self._s.cache
+        if "calibration" not in cache:
+            margins = self._s.calibration.margins
+            counts = [np.bincount(m).astype(float) for m in margins]
+            cross = [[(np.diag(ca) if a == b else
+                       np.bincount(ma * len(cb) + mb, minlength=len(ca) * len(cb)).reshape(len(ca), len(cb))
+                       .astype(float))
+                      for b, (mb, cb) in enumerate(zip(margins, counts))]
+                     for a, (ma, ca) in enumerate(zip(margins, counts))]
+            cache["calibration"] = (counts, cross)
+        return cache["calibration"]
 
     def _combine(self, z: np.ndarray, unit_stratum: np.ndarray, strata_present: np.ndarray) -> np.ndarray:
         """Σ_h scale_h Σ_i (z_hi − z̄_h)(z_hi − z̄_h)' from unit totals z (units listed or implied zero).
@@ -406,6 +474,11 @@ class SurveyDesign:
         """
         s = self._s
         H, k = len(s.n_h), z.shape[1]
+        if H == 1 and strata_present is None:  # one stratum: Σ (z − z̄)² with the absent units at 0
+            total = z.sum(axis=0)
+            mean = total / s.n_h[0]
+            scale = 0.0 if s.lonely[0] else s.scale_h[0]
+            return scale * (z.T @ z - s.n_h[0] * np.outer(mean, mean))
         sums = np.zeros((H, k))
         for j in range(k):
             sums[:, j] = np.bincount(unit_stratum, weights=z[:, j], minlength=H)
@@ -419,7 +492,7 @@ class SurveyDesign:
         if np.any(absent > 0):
             coef = scale * absent
             v += (means * coef[:, None]).T @ means
-        if s.lonely.any():
+        if strata_present is not None:  # a lonely stratum under the adjust or average rule
             rule = s.lonely_psu
             if rule == "adjust":
                 n_psus_all = float(s.n_h[strata_present].sum())
@@ -453,21 +526,19 @@ class SurveyDesign:
         if len(y) != self.n:
             raise DesignError(f"{len(y)} values for {self.n} rows")
         w = self.weights
-        answered = ~np.isnan(y) & (w > 0)
-        inside = answered if domain is None else answered & np.asarray(domain, dtype=bool)
-        n = int(inside.sum())
+        answered = ~np.isnan(y) if self._s.all_positive else ~np.isnan(y) & (w > 0)
+        at = np.flatnonzero(answered if domain is None else answered & np.asarray(domain, dtype=bool))
+        n = len(at)
         if n == 0:
             return MeanEstimate(float("nan"), float("nan"), 0, 0.0)
-        wi, yi = w[inside], y[inside]
+        wi, yi = w[at], y[at]
         total = float(wi.sum())
         mean = float(np.dot(wi, yi) / total)
         kish = kish_n_eff(wi)
         df = self.degf(answered) if self.is_complex else None
         if n < 2:
             return MeanEstimate(mean, float("nan"), n, kish, design_df=df)
-        u = np.zeros(self.n)
-        u[inside] = wi * (yi - mean) / total
-        var = max(self.cov(u, present=inside), 0.0)
+        var = max(float(self._variance((wi * (yi - mean) / total)[:, None], at, at)[0, 0]), 0.0)
         s2 = n / (n - 1) * float(np.dot(wi, (yi - mean) ** 2)) / total
         deff = var / (s2 / n) if s2 > 0 else float("nan")
         n_eff = (n / deff if deff > 0 else float(n)) if self.is_complex and np.isfinite(deff) else kish
@@ -481,21 +552,20 @@ class SurveyDesign:
         """
         y = np.asarray(values, dtype=float)
         answered = ~np.isnan(y) & (self.weights > 0)
-        u = np.zeros(self.n)
+        present = answered & (np.asarray(a, dtype=bool) | np.asarray(b, dtype=bool))
+        at = np.flatnonzero(present)
+        u = np.zeros(len(at))
         means = []
-        present = np.zeros(self.n, dtype=bool)
         for sign, dom in ((1.0, a), (-1.0, b)):
-            inside = answered & np.asarray(dom, dtype=bool)
-            present |= inside
-            wi, yi = self.weights[inside], y[inside]
+            inside = (answered & np.asarray(dom, dtype=bool))[at]
+            wi, yi = self.weights[at][inside], y[at][inside]
             total = float(wi.sum())
             m = float(np.dot(wi, yi) / total) if total > 0 else float("nan")
             means.append(m)
             if total > 0:
                 u[inside] += sign * wi * (yi - m) / total
-        var = max(self.cov(u, present=present), 0.0)
-        return DesignContrast(means[0] - means[1], float(np.sqrt(var)), float(self.degf(answered)),
-                              int(present.sum()))
+        var = max(float(self._variance(u[:, None], at, at)[0, 0]), 0.0)
+        return DesignContrast(means[0] - means[1], float(np.sqrt(var)), float(self.degf(answered)), len(at))
 
 
 def _fmt(v: float) -> str:
