@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DERIVED_PREFIX", "STRAIGHTLINE", "SPEEDER", "MISSING_SEGMENT", "gap_column", "row_weights",
            "numeric_view", "HEADER_ROW", "code_column", "composite_column", "CODE_KINDS", "kind_of_code",
-           "band_order", "segment_order", "KIND_CODES"]
+           "band_order", "segment_order", "KIND_CODES", "WEIGHT"]
 
 
 DERIVED_PREFIX = "_csat_"
@@ -31,13 +31,25 @@ STRAIGHTLINE = "_csat_straightliner"
 SPEEDER = "_csat_speeder"
 
 
+WEIGHT = "_csat_weight"  # computed (raked, trimmed) weights, when the spec asks for them
+
+
 def gap_column(dimension: str) -> str:
     """Name of the derived gap column (perception − expectation) of a dimension."""
     return f"{DERIVED_PREFIX}gap_{dimension}"
 
 
 def row_weights(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
-    """Each row's design weight (NaN where not a number), or 1 for every row without a weight."""
+    """Each row's analysis weight (NaN where not a number), or 1 for every row without a weight.
+
+    When the spec rakes (``weighting:``) these are the raked (and trimmed) weights: the ones a
+    run stored in the frame, else computed from ``frame``'s rows now
+    (:func:`csatlib.sampling.frame_weights`).
+    """
+    if spec.weighting is not None or WEIGHT in frame.columns:
+        from .sampling import row_weights_of
+
+        return row_weights_of(frame, spec)
     if spec.weight:
         return pd.to_numeric(frame[spec.weight], errors="coerce").to_numpy(dtype=float)
     return np.ones(len(frame))

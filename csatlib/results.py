@@ -22,7 +22,7 @@ from .stats.estimators import ALPHA
 __all__ = ["Estimate", "Results", "load_results", "RESULTS_VERSION", "kpi_kind", "wave_sort_key", "ModelSummary",
            "LoyaltyCurve", "LoyaltyModel", "GapAnalysis", "DriverAnalysis", "QualitySummary", "Provenance",
            "HEADLINE_IDS", "ALPHA", "WeightedIndex", "IndexModel", "IndexAnalysis", "NonSubstantive",
-           "CompositeReliability", "MultipleResponseShares", "ImportanceComparison"]
+           "CompositeReliability", "MultipleResponseShares", "ImportanceComparison", "WeightingSummary"]
 
 RESULTS_VERSION = 2
 HEADLINE_IDS = ("satisfaction.score", "satisfaction.index", "satisfaction.rate", "nps")
@@ -50,11 +50,14 @@ class Estimate:
     significant: bool | None = None
     suppressed: bool = False
     method: str | None = None
+    df: float | None = None  # design degrees of freedom of a design-based estimate (else n - 1 applies)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if not self.suppressed:
             d.pop("suppressed")
+        if self.df is None:
+            d.pop("df")
         return to_jsonable(d)
 
     def with_(self, **changes) -> "Estimate":
@@ -207,11 +210,14 @@ class GapAnalysis(_TableRepr):
         """``gap.<dim>`` and ``gap.<dim>.unmet`` for results.json."""
         out = []
         for r in self.table.itertuples():
+            df = getattr(r, "df", None)  # design degrees of freedom (complex designs only)
+            df = float(df) if df is not None and df == df else None
             out.append(Estimate(f"gap.{r.dimension}", r.mean_gap, r.ci_low, r.ci_high, r.n, r.n_eff, p=r.p_t,
                                 se=r.se, p_adjusted=r.p_t_holm, significant=bool(r.p_t_holm < ALPHA),
-                                method="mean of perception − expectation, t interval; paired t test, Holm"))
+                                method="mean of perception − expectation, t interval; paired t test, Holm", df=df))
             out.append(Estimate(f"gap.{r.dimension}.unmet", r.unmet_share, r.unmet_ci_low, r.unmet_ci_high, r.n,
-                                r.n_eff, method="share with gap < 0, Wilson interval on n_eff"))
+                                getattr(r, "unmet_n_eff", r.n_eff), method="share with gap < 0, Wilson interval on "
+                                "n_eff", df=df))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -413,6 +419,57 @@ class QualitySummary:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.reasons, columns=["reason", "column", "rows"])
+
+
+@dataclass
+class WeightingSummary:
+    """The weights a run used: how they were made, their spread, margins against targets, the design.
+
+    ``design_effect`` is Kish's n Σw² / (Σw)² (the variance inflation from unequal weights
+    alone) and ``efficiency`` its inverse. ``margins`` has one row per raking category:
+    ``column``, ``value``, ``target`` (population share), ``achieved`` (weighted share after
+    weighting), ``before`` (share under the base weights) and ``rows``. ``raking`` holds the
+    sweeps, convergence and the range of raking factors; ``trimming`` the bounds; ``design`` the
+    strata, PSUs, fpc, design degrees of freedom and lonely-PSU rule.
+    """
+
+    method: str
+    base: str | None
+    n: int
+    sum_weights: float
+    min: float
+    max: float
+    mean: float
+    design_effect: float
+    efficiency: float
+    n_eff: float
+    raking: dict[str, Any] | None = None
+    trimming: dict[str, Any] | None = None
+    margins: list[dict[str, Any]] = field(default_factory=list)
+    design: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "WeightingSummary":
+        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+
+    def to_frame(self) -> pd.DataFrame:
+        """The margins table (one row per raking category)."""
+        return pd.DataFrame(self.margins, columns=["column", "value", "target", "achieved", "before", "rows"])
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>Weights</b>: {html.escape(self.method)}; n = {self.n:,}, range {self.min:.3g}–{self.max:.3g}, "
+                f"design effect {self.design_effect:.2f} (efficiency {100 * self.efficiency:.0f}%)</p>")
+        return head + (self.to_frame().to_html(index=False, escape=True) if self.margins else "")
+
+    def __repr__(self) -> str:
+        return (f"WeightingSummary({self.method}; n={self.n:,}, weights {self.min:.3g}-{self.max:.3g}, "
+                f"deff={self.design_effect:.3f}, n_eff={self.n_eff:,.1f}"
+                + (f", {len(self.margins)} margin categories" if self.margins else "")
+                + (f", design df={self.design['df']}" if self.design else "") + ")")
 
 
 @dataclass
@@ -626,6 +683,7 @@ class Results:
     composites: CompositeReliability | None = None
     multiple_response: MultipleResponseShares | None = None
     importance: ImportanceComparison | None = None
+    weighting: WeightingSummary | None = None
 
     def get(self, id: str, segment: dict | None = None) -> Estimate | None:
         """The estimate with this id (and segment; None = the total)."""
@@ -684,6 +742,7 @@ class Results:
             "estimates": [e.to_dict() for e in self.estimates],
             "models": self.models, "quality": self.quality.to_dict(), "trend": self.trend,
             "verbatims": self.verbatims, "meta": {**self.provenance.to_dict(), "skipped": dict(self.skipped)},
+            "weighting": self.weighting.to_dict() if self.weighting else None,
         })
 
     @classmethod
@@ -707,7 +766,8 @@ class Results:
                    verbatims=doc.get("verbatims", []), provenance=Provenance.from_dict(meta), skipped=dict(skipped),
                    index=IndexAnalysis.from_dict(models["index"]) if models.get("index") else None,
                    **{key: kind.from_dict(models[key]) for key, kind in _QUESTIONNAIRE_MODELS.items()
-                      if models.get(key)})
+                      if models.get(key)},
+                   weighting=WeightingSummary.from_dict(doc["weighting"]) if doc.get("weighting") else None)
 
     def write(self, path: str | Path) -> Path:
         """Write results.json atomically (the one writer of results.json)."""

@@ -23,7 +23,7 @@ from .errors import SpecError
 
 __all__ = ["Scale", "Item", "Dimension", "Quality", "Source", "Spec", "load_spec", "parse_spec", "Banner",
            "IndexSpec", "Construct", "IndexModelSpec", "Codes", "Answer", "ScreenOut", "MultipleResponse",
-           "answer_key", "CODE_KINDS", "COMPOSITE_PREFIX", "composite_column"]
+           "answer_key", "CODE_KINDS", "COMPOSITE_PREFIX", "composite_column", "Design", "Weighting"]
 
 NPS_SCALE = (0, 10)
 
@@ -336,6 +336,41 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Design:
+    """The sample design (``design:``): stratum, PSU (cluster) and fpc columns, lonely-PSU rule.
+
+    ``fpc`` holds the population number of PSUs in each row's stratum (or the sampling fraction
+    when every value is at most 1). ``lonely_psu`` says what a stratum with one PSU contributes
+    to a variance: ``fail`` (the default, an error), ``adjust``, ``average``, ``remove`` or
+    ``certainty``, as R's ``options(survey.lonely.psu = ...)``.
+    """
+
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    lonely_psu: str = "fail"
+
+    def columns(self) -> list[str]:
+        return [c for c in (self.strata, self.psu, self.fpc) if c]
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """Weights computed from the clean rows (``weighting:``).
+
+    ``rake`` maps a column to its population shares ``{value: share}`` (each margin sums to 1);
+    the base weights (the spec's ``weight`` column, else 1) are raked to them. ``trim``
+    ``(low, high)`` bounds the weights to ``[low, high] × mean weight`` after raking.
+    """
+
+    rake: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    trim: tuple[float, float] | None = None
+
+    def columns(self) -> list[str]:
+        return list(self.rake)
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed survey spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
@@ -364,6 +399,8 @@ class Spec:
     bands: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     multiple_response: tuple[MultipleResponse, ...] = ()
     answers: tuple[Answer, ...] = field(default=(), repr=False)
+    design: Design | None = None
+    weighting: Weighting | None = None
 
     # -- column roles ---------------------------------------------------------------------
     def numeric_items(self) -> list[tuple[str, Item | Dimension, Scale]]:
@@ -432,6 +469,11 @@ class Spec:
                 roles[col] = f"multiple_response.{mr.name}"
         if self.screen_out:
             roles.setdefault(self.screen_out.column, "screen_out")
+        for key in ("strata", "psu", "fpc"):
+            if self.design and getattr(self.design, key):
+                roles.setdefault(getattr(self.design, key), f"design.{key}")
+        for col in (self.weighting.columns() if self.weighting else ()):
+            roles.setdefault(col, f"weighting.rake.{col}")
         return roles
 
     def required_columns(self) -> list[str]:
@@ -555,6 +597,7 @@ _INDEX_KEYS = {"weights", "dimensions", "bootstrap"}
 _INDEX_MODEL_KEYS = {"constructs", "paths", "scale", "scheme", "scaled", "satisfaction", "bootstrap"}
 _CONSTRUCT_KEYS = {"items", "scale", "mode", "label"}
 _TOP_KEYS |= {"source"}
+_TOP_KEYS |= {"design", "weighting"}
 _QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share"}
 # questionnaire roles and answer codes (answers that are not ratings, labels, outcome types)
 _TOP_KEYS |= {"codes", "screen_out", "bands", "multiple_response"}
@@ -997,9 +1040,12 @@ class _Parser:
             bands=bands,
             multiple_response=self._multiple_response(m.get("multiple_response")),
             answers=tuple(self.answers),
+            design=self._design(m.get("design")),
+            weighting=self._weighting(m.get("weighting")),
         )
         self._check_roles(spec)
         self._check_banner(spec)
+        self._check_design_roles(spec)
         if spec.quality.min_duration_s is not None and spec.duration is None:
             raise SpecError("quality.min_duration_s needs a duration column (spec key 'duration')")
         spec = self._index_keys(spec, m)
@@ -1239,6 +1285,89 @@ class _Parser:
         if value not in STRAIGHTLINE_MODES:
             raise SpecError(f"quality.straightline must be one of {', '.join(STRAIGHTLINE_MODES)}, got {_kind(value)}")
         return value
+    def _design(self, value: Any) -> Design | None:
+        """``design: {strata, psu, fpc, lonely_psu}`` (at least one column)."""
+        if value is None:
+            return None
+        from .stats.survey import LONELY_PSU
+
+        m = self._mapping(value, "design", {"strata", "psu", "fpc", "lonely_psu"})
+        cols = {k: self._column(m[k], f"design.{k}") for k in ("strata", "psu", "fpc") if m.get(k) is not None}
+        if not cols:
+            raise SpecError("design needs at least one of strata, psu or fpc (the columns of the sample design)")
+        if len(set(cols.values())) < len(cols):
+            raise SpecError("design: strata, psu and fpc must be different columns")
+        lonely = m.get("lonely_psu", "fail")
+        if lonely not in LONELY_PSU:
+            raise SpecError(f"design.lonely_psu must be one of {', '.join(LONELY_PSU)} (R's survey.lonely.psu), "
+                            f"got {_kind(lonely)}")
+        return Design(cols.get("strata"), cols.get("psu"), cols.get("fpc"), lonely)
+
+    def _weighting(self, value: Any) -> Weighting | None:
+        """``weighting: {rake: {COLUMN: {value: share}}, trim: [low, high]}``."""
+        if value is None:
+            return None
+        m = self._mapping(value, "weighting", {"rake", "trim"})
+        rake: dict[str, dict[str, float]] = {}
+        raw_rake = m.get("rake") or {}
+        if not isinstance(raw_rake, dict):
+            raise SpecError(f"weighting.rake must be a mapping of column -> {{value: share}}, got {_kind(raw_rake)}")
+        for col, shares in raw_rake.items():
+            col = self._column(col, "weighting.rake")
+            p = f"weighting.rake.{col}"
+            if not isinstance(shares, dict) or len(shares) < 2:
+                raise SpecError(f"{p} must map at least two values of {col!r} to their population shares")
+            out: dict[str, float] = {}
+            for v, share in shares.items():
+                if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                    raise SpecError(f"{p}: {v!r} is not a value of a column")
+                key = _fmt(v) if isinstance(v, (int, float)) else str(v)
+                if key in out:
+                    raise SpecError(f"{p} lists the value {key!r} twice")
+                out[key] = self._number(share, f"{p}.{key}", low=0, high=1, low_open=True)
+            total = sum(out.values())
+            if abs(total - 1) > 0.01:
+                raise SpecError(f"{p}: the shares sum to {total:g}, not 1 (give each value's share of the population)")
+            rake[col] = {k: v / total for k, v in out.items()}
+        trim = None
+        if m.get("trim") is not None:
+            t = m["trim"]
+            if not isinstance(t, list) or len(t) != 2:
+                raise SpecError(f"weighting.trim must be [low, high] (ratios to the mean weight), got {_kind(t)}")
+            low = self._number(t[0], "weighting.trim[0]", low=0)
+            high = self._number(t[1], "weighting.trim[1]", low=0, low_open=True)
+            if not (low < 1 < high):
+                raise SpecError(f"weighting.trim [{_fmt(low)}, {_fmt(high)}] must have low < 1 < high "
+                                f"(bounds are ratios to the mean weight)")
+            trim = (float(low), float(high))
+        if not rake and trim is None:
+            raise SpecError("weighting needs rake (population shares) or trim")
+        return Weighting(rake, trim)
+
+    @staticmethod
+    def _check_design_roles(spec: Spec) -> None:
+        """Design and raking columns may be segments, never a rated item, the id, weight, text or PII."""
+        taken: dict[str, str] = {}
+        for col, _item, _scale in spec.numeric_items():
+            taken.setdefault(col, "a rated item")
+        for col, role in ((spec.id, "the id"), (spec.weight, "the weight"), (spec.wave, "the wave"),
+                          (spec.duration, "the duration")):
+            if col:
+                taken[col] = role
+        for col in spec.text:
+            taken[col] = "free text"
+        for col in spec.pii:
+            taken[col] = "PII"
+        used = []
+        if spec.design:
+            used += [(f"design.{k}", getattr(spec.design, k)) for k in ("strata", "psu", "fpc")]
+        if spec.weighting:
+            used += [(f"weighting.rake.{c}", c) for c in spec.weighting.columns()]
+        for path, col in used:
+            if col and col in taken:
+                raise SpecError(f"{path}: column {col!r} is already {taken[col]}")
+        if spec.design and spec.design.fpc and spec.weighting and spec.design.fpc in spec.weighting.rake:
+            raise SpecError(f"weighting.rake.{spec.design.fpc}: the fpc column cannot be a raking margin")
 
     @staticmethod
     def _check_roles(spec: Spec) -> None:

@@ -36,3 +36,12 @@ def test_bootstrap_equals_row_poisson_when_weights_are_equal():
 def test_empty_input():
     p = collapse(np.zeros((0, 2)))
     assert p.n_rows == 0 and len(p.weight) == 0
+
+
+def test_index_maps_rows_to_their_pattern():
+    rng = np.random.default_rng(1)
+    x = rng.integers(1, 4, size=(300, 2)).astype(float)
+    w = rng.uniform(0.5, 2, 300)
+    p = collapse(x, w)
+    np.testing.assert_array_equal(p.values[p.index], x)
+    assert np.bincount(p.index, weights=w) == pytest.approx(p.weight)

@@ -37,6 +37,14 @@ def lin_se(y, w):
     return ybar, math.sqrt(len(y) / (len(y) - 1) * np.sum(z ** 2))
 
 
+def domain_se(y, w, mask):
+    """Domain mean of a weights-only design, written directly: the rows outside the domain stay in the
+    sample with a zero contribution, so the factor is n/(n-1) of the whole sample."""
+    ybar = np.sum(w[mask] * y[mask]) / np.sum(w[mask])
+    z = np.where(mask, w * (y - ybar), 0.0) / np.sum(w[mask])
+    return ybar, math.sqrt(len(y) / (len(y) - 1) * np.sum(z ** 2))
+
+
 def test_weighted_kpis_against_numpy(spec, frame):
     est = {e.id: e for e in kpis(frame, spec)}
     y = frame["总体满意"].to_numpy(float)
@@ -102,12 +110,14 @@ def test_segments_suppression_and_holm_family(spec, frame):
     adjusted = multipletests([e.p for e in tested], method="holm")[1]
     assert [e.p_adjusted for e in tested] == pytest.approx(list(adjusted))
     assert all(e.significant == (e.p_adjusted < 0.05) for e in tested)
-    # the Beijing score test is a Welch test of Beijing against everyone else
+    # the Beijing score test is a Welch test of Beijing against everyone else, each a domain of the
+    # whole weighted sample (R: svyby(~y, ~city, svydesign(ids=~1, weights=~w), svymean))
     bj = next(e for e in seg if e.id == "satisfaction.score" and e.segment == {"城市": "北京"})
     mask = (f["城市"] == "北京").to_numpy()
     y, w = f["总体满意"].to_numpy(float), f["权重"].to_numpy(float)
-    m1, s1 = lin_se(y[mask], w[mask])
-    m2, s2 = lin_se(y[~mask], w[~mask])
+    m1, s1 = domain_se(y, w, mask)
+    m2, s2 = domain_se(y, w, ~mask)
+    assert bj.estimate == pytest.approx(m1, rel=1e-12) and bj.se == pytest.approx(s1, rel=1e-12)
     t = (m1 - m2) / math.sqrt(s1 ** 2 + s2 ** 2)
     df = (s1 ** 2 + s2 ** 2) ** 2 / (s1 ** 4 / (mask.sum() - 1) + s2 ** 4 / ((~mask).sum() - 1))
     assert bj.p == pytest.approx(2 * st.t.sf(abs(t), df), rel=1e-9)

@@ -233,3 +233,257 @@ def test_mediation_subsamples_large_waves_and_says_so():
     spec = parse_spec(SPEC)
     res = gap_analysis(synthetic(True, n=3000), spec, mediation_replicates=20, mediation_max_rows=1000)
     assert res.mediation["n"] == 1000 and "seeded subsample of 1,000 of 3,000" in res.mediation["rows"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Design-based SEs against R's survey package (tests/fixtures/r/design_reference.json, made by
+# design_reference.R beside it): design A = svydesign(ids=~1, weights=~w), design B =
+# svydesign(ids=~psu, strata=~stratum, weights=~w, fpc=~fpc).
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from csatlib.stats.models import rao_scott_lrt, wald_test  # noqa: E402
+from csatlib.stats.survey import Calibration, SurveyDesign  # noqa: E402
+
+RDIR = Path(__file__).parent / "fixtures" / "r"
+RREF = json.loads((RDIR / "design_reference.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def rdata():
+    return pd.read_csv(RDIR / "design_data.csv")
+
+
+def rdesign(d, name):
+    if name == "design_A":
+        return SurveyDesign(d["w"])
+    return SurveyDesign(d["w"], strata=d["stratum"], psu=d["psu"], fpc=d["fpc"])
+
+
+def _rows(matrix):
+    return np.array(matrix["rows"], dtype=float)
+
+
+@pytest.mark.parametrize("name", ["design_A", "design_B"])
+def test_design_based_logit_equals_svyglm_quasibinomial(rdata, name):
+    # R: svyglm(promoter ~ sat, design, family = quasibinomial())
+    ref = RREF[name]["svyglm_logit_promoter_sat"]
+    x = np.column_stack([np.ones(len(rdata)), rdata["sat"]])
+    fit = fit_logit(rdata["promoter"].to_numpy(float), x, names=["(Intercept)", "sat"],
+                    sample_design=rdesign(rdata, name))
+    np.testing.assert_allclose(fit.params, list(ref["coefficients"].values()), rtol=1e-10)
+    # R stops IRLS at a relative deviance change of 1e-8 and takes the sandwich there; ours is at the
+    # exact MLE, so the SEs agree to ~1e-7 (the issue asks for 1e-4)
+    np.testing.assert_allclose(fit.bse, list(ref["se"].values()), rtol=1e-6)
+    np.testing.assert_allclose(fit.vcov, _rows(ref["vcov"]), rtol=1e-6)
+    assert fit.df_resid == ref["df_residual"]
+    np.testing.assert_allclose(fit.pvalues, list(ref["p_value"].values()), rtol=1e-4)
+    assert fit.cov_type == "design-based" and "design-based" in fit.to_dict()["variance"]
+    # weights used as frequency weights (scaled to mean 1, as the loyalty analysis did before) give
+    # model-based SEs that are not the design's: here 0.97 (A) and 1.37 (B) times svyglm's
+    w = rdata["w"].to_numpy(float)
+    naive = fit_logit(rdata["promoter"].to_numpy(float), x, w / w.mean(), names=["(Intercept)", "sat"])
+    assert naive.cov_type == "model-based"
+    assert np.all(np.abs(naive.bse / fit.bse - 1) > 0.02)
+
+
+@pytest.mark.parametrize("name", ["design_A", "design_B"])
+def test_design_based_linear_model_equals_svyglm(rdata, name):
+    # R: svyglm(sat ~ p1 + p2 + p3, design)
+    ref = RREF[name]["svyglm_linear_sat_p1_p2_p3"]
+    x = np.column_stack([np.ones(len(rdata)), rdata[["p1", "p2", "p3"]]])
+    fit = fit_linear(x, rdata["sat"].to_numpy(float), sample_design=rdesign(rdata, name))
+    np.testing.assert_allclose(fit.params, list(ref["coefficients"].values()), rtol=1e-10)
+    np.testing.assert_allclose(fit.bse, list(ref["se"].values()), rtol=1e-10)
+    np.testing.assert_allclose(fit.cov, _rows(ref["vcov"]), rtol=1e-9)
+    assert fit.df_resid == ref["df_residual"]
+    np.testing.assert_allclose(fit.pvalues, list(ref["p_value"].values()), rtol=1e-8)
+    t = st.t.ppf(0.975, ref["df_residual"])
+    assert fit.table()["ci_high"].iloc[1] == pytest.approx(fit.params.iloc[1] + t * fit.bse.iloc[1])
+
+
+@pytest.mark.parametrize("name", ["design_A", "design_B"])
+def test_design_based_ordered_logit_equals_svyolr(rdata, name):
+    # R: svyolr(factor(loyal) ~ sat, design); logit P(Y <= k) = zeta_k - beta * sat
+    tight, default = RREF[name]["svyolr_loyal_sat_tight"], RREF[name]["svyolr_loyal_sat"]
+    fit = fit_ordered_logit(rdata["loyal"].to_numpy(float), rdata[["sat"]].to_numpy(float), names=["sat"],
+                            sample_design=rdesign(rdata, name))
+    theta = np.concatenate([fit.params, fit.extra["thresholds"]])
+    # svyolr optimises by BFGS: the tight fit is ~1e-8 from the exact MLE, the default ~1e-6
+    np.testing.assert_allclose(theta, list(tight["all_coef"].values()), rtol=1e-7)
+    np.testing.assert_allclose(theta, list(default["all_coef"].values()), rtol=1e-5)
+    assert fit.extra["threshold_names"] == list(tight["zeta"])
+    # svyolr's bread is optim's finite-difference Hessian: SEs to ~1e-5 (README: compare at 1e-4)
+    se = np.concatenate([fit.bse, fit.extra["threshold_se"]])
+    np.testing.assert_allclose(se, list(tight["se"].values()), rtol=1e-4)
+    np.testing.assert_allclose(fit.vcov, _rows(tight["vcov"]), rtol=1e-4)
+    np.testing.assert_allclose(se, list(default["se"].values()), rtol=1e-4)
+    assert fit.cov_type == "design-based" and "all_bse" not in fit.extra
+
+
+@pytest.mark.parametrize("name", ["design_A", "design_B"])
+def test_wald_and_rao_scott_tests_equal_regtermtest(rdata, name):
+    # R: regTermTest(svyglm(promoter ~ sat + I(sat^2), design, family = quasibinomial()), ~I(sat^2), ...)
+    d = rdesign(rdata, name)
+    s = rdata["sat"].to_numpy(float)
+    y = rdata["promoter"].to_numpy(float)
+    full = fit_logit(y, np.column_stack([np.ones_like(s), s, s ** 2]), sample_design=d)
+    restricted = fit_logit(y, np.column_stack([np.ones_like(s), s]), sample_design=d)
+    ref = RREF[name]["svyglm_logit_promoter_sat_sq"]
+    np.testing.assert_allclose(full.params, list(ref["coefficients"].values()), rtol=1e-9)
+    np.testing.assert_allclose(full.bse, list(ref["se"].values()), rtol=1e-5)
+    f = wald_test(full.params, full.vcov, [2], ddf=full.df_resid)
+    rf = RREF[name]["regTermTest_sat_sq_wald"]
+    assert (f["df"], f["ddf"]) == (rf["df"], rf["ddf"])
+    assert f["statistic"] == pytest.approx(rf["Ftest"], rel=1e-5)
+    assert f["p"] == pytest.approx(rf["p"], rel=1e-6)
+    chi = wald_test(full.params, full.vcov, [2])
+    rc = RREF[name]["regTermTest_sat_sq_wald_chisq"]
+    assert chi["statistic"] == pytest.approx(rc["chisq"], rel=1e-5) and chi["p"] == pytest.approx(rc["p"], rel=1e-6)
+    lrt = rao_scott_lrt(full, restricted, [2], float(d.weights.sum()), d.n, ddf=full.df_resid)
+    rl = RREF[name]["regTermTest_sat_sq_LRT"]
+    assert lrt["chisq"] == pytest.approx(rl["chisq"], rel=1e-9)
+    assert lrt["lambda"][0] == pytest.approx(rl["lambda"], rel=1e-5)
+    # survey's default p is a saddlepoint approximation; its Satterthwaite p (exact for one df) is ours
+    assert lrt["p"] == pytest.approx(rl["p_satterthwaite"], rel=1e-6)
+    assert rl["p_satterthwaite"] == pytest.approx(rl["p_exact_1df_F"], rel=1e-12)
+
+
+# --- collapsed fits equal row-level fits under a clustered (and raked) design -----------------
+
+@pytest.fixture(scope="module")
+def clustered():
+    rng = np.random.default_rng(31)
+    n = 3000
+    stratum = rng.integers(0, 4, n)
+    psu = stratum * 100 + rng.integers(0, 6, n)  # 6 PSUs per stratum
+    effect = rng.normal(0, 0.6, 400)[psu]
+    s = np.clip(np.rint(6 + effect + rng.normal(0, 2, n)), 1, 10)
+    y = np.clip(np.rint(1 + 0.4 * s + effect + rng.normal(0, 0.8, n)), 1, 5)
+    w = np.round(rng.uniform(0.5, 3, n), 1)  # few distinct weights: patterns still collapse
+    group = rng.integers(0, 3, n)
+    return s, y, w, stratum, psu, group
+
+
+def _row_meat(scores_rows, stratum, psu):
+    """Σ_h n_h/(n_h−1) Σ_i (z_hi − z̄_h)(z_hi − z̄_h)', z = PSU totals of the row scores, by explicit loops."""
+    k = scores_rows.shape[1]
+    meat = np.zeros((k, k))
+    for h in np.unique(stratum):
+        in_h = stratum == h
+        z = np.array([scores_rows[in_h & (psu == c)].sum(axis=0) for c in np.unique(psu[in_h])])
+        zc = z - z.mean(axis=0)
+        meat += len(z) / (len(z) - 1) * zc.T @ zc
+    return meat
+
+
+def test_collapsed_design_sandwich_equals_row_level_logit(clustered):
+    s, y, w, stratum, psu, _ = clustered
+    promoter = (y >= 4).astype(float)
+    x = np.column_stack([np.ones_like(s), s])
+    fit = fit_logit(promoter, x, w, sample_design=SurveyDesign(w, strata=stratum, psu=psu))
+    assert fit.extra["patterns"] <= 20  # 10 satisfaction points × 2 outcomes, not 3000 rows
+    rows = sm.GLM(promoter, x, family=sm.families.Binomial(), freq_weights=w).fit(tol=1e-12)  # every row
+    mu = rows.predict(x)
+    bread = np.linalg.inv(x.T @ (x * (w * mu * (1 - mu))[:, None]))
+    cov = bread @ _row_meat(x * (w * (promoter - mu))[:, None], stratum, psu) @ bread
+    np.testing.assert_allclose(fit.params, rows.params, rtol=1e-9)
+    np.testing.assert_allclose(fit.vcov, cov, rtol=1e-9)
+
+
+def test_collapsed_design_sandwich_equals_row_level_linear(clustered):
+    s, y, w, stratum, psu, _ = clustered
+    x = np.column_stack([np.ones_like(s), s])
+    fit = fit_linear(x, y, w, sample_design=SurveyDesign(w, strata=stratum, psu=psu))
+    rows = sm.WLS(y, x, weights=w).fit()
+    bread = np.linalg.inv(x.T @ (x * w[:, None]))
+    cov = bread @ _row_meat(x * (w * rows.resid)[:, None], stratum, psu) @ bread
+    np.testing.assert_allclose(fit.params, rows.params, rtol=1e-10)
+    np.testing.assert_allclose(fit.cov, cov, rtol=1e-9)
+
+
+def test_collapsed_design_sandwich_equals_row_level_ordered_logit(clustered):
+    from statsmodels.tools.numdiff import approx_fprime, approx_hess3
+
+    s, y, w, stratum, psu, _ = clustered
+    fit = fit_ordered_logit(y, s[:, None], w, ["satisfaction"], sample_design=SurveyDesign(w, strata=stratum, psu=psu))
+    assert fit.extra["patterns"] <= 50
+    levels = np.unique(y)
+    k = np.searchsorted(levels, y)
+
+    def loglik_rows(theta):  # every row's log P(y) written out: F(c_k − b s) − F(c_{k−1} − b s)
+        cuts = np.concatenate([[-np.inf], theta[1:], [np.inf]])
+        return np.log(expit(cuts[k + 1] - theta[0] * s) - expit(cuts[k] - theta[0] * s))
+
+    theta = np.concatenate([fit.params, fit.extra["thresholds"]])
+    scores = approx_fprime(theta, loglik_rows, centered=True)  # (rows, parameters), numerically
+    assert np.abs(scores.T @ w).max() < 1e-4  # the weighted score equations hold at the fit
+    bread = np.linalg.inv(-approx_hess3(theta, lambda t: float(w @ loglik_rows(t))))
+    cov = bread @ _row_meat(scores * w[:, None], stratum, psu) @ bread
+    np.testing.assert_allclose(fit.vcov, cov, rtol=1e-5)
+
+
+def test_collapsed_sandwich_with_raking_and_domain_equals_row_level(clustered):
+    # a raked design residualises the row scores before the PSU totals; rows outside the model's
+    # domain stay in the design with zero scores
+    s, y, w, stratum, psu, group = clustered
+    cal = Calibration((group, stratum), w)
+    full = SurveyDesign(w, strata=stratum, psu=psu, calibration=cal)
+    keep = s >= 3
+    x = np.column_stack([np.ones_like(s), s])
+    fit = fit_linear(x[keep], y[keep], sample_design=full.subset(keep))
+    rows = sm.WLS(y[keep], x[keep], weights=w[keep]).fit()
+    u = np.zeros((len(y), 2))
+    u[keep] = x[keep] * (w[keep] * rows.resid)[:, None]
+    for _ in range(10):  # survey:::svyrecvar's raking projections, written out
+        for codes in (group, stratum):
+            means = pd.DataFrame(u / w[:, None]).groupby(codes).transform("mean").to_numpy()
+            u = u - w[:, None] * means
+    bread = np.linalg.inv(x[keep].T @ (x[keep] * w[keep, None]))
+    np.testing.assert_allclose(fit.cov, bread @ _row_meat(u, stratum, psu) @ bread, rtol=1e-9)
+
+
+# --- the loyalty analysis under a design-based spec --------------------------------------------
+
+def _design_spec(design: dict | None = None) -> dict:
+    doc = {"name": "loyalty-check", "id": "id", "weight": "w",
+           "satisfaction": {"column": "sat", "scale": [1, 10], "top_box": 8},
+           "nps": {"column": "rec", "scale": [0, 10]}, "loyalty": [{"column": "loyal", "scale": [1, 5]}]}
+    if design:
+        doc["design"] = design
+    return doc
+
+
+@pytest.mark.parametrize("name, design_keys", [("design_A", None),
+                                               ("design_B", {"strata": "stratum", "psu": "psu", "fpc": "fpc"})])
+def test_loyalty_models_report_svyolr_and_svyglm_standard_errors(rdata, name, design_keys):
+    spec = parse_spec(_design_spec(design_keys))
+    models = {m.outcome: m for m in loyalty_models(rdata, spec)}
+    olr = models["loyal"].logit
+    ref = RREF[name]["svyolr_loyal_sat_tight"]
+    assert olr.params["satisfaction"] == pytest.approx(ref["coefficients"]["sat"], rel=1e-7)
+    assert olr.bse["satisfaction"] == pytest.approx(ref["se"]["sat"], rel=1e-4)
+    assert olr.cov_type == "design-based" and "survey package" in olr.extra["variance"]
+    promoter = models["promoter"].logit
+    ref = RREF[name]["svyglm_logit_promoter_sat"]
+    assert promoter.bse["satisfaction"] == pytest.approx(ref["se"]["sat"], rel=1e-6)
+    assert promoter.extra["df_resid"] == ref["df_residual"]
+    linear = models["loyal"].linear
+    assert linear.cov_type == "design-based" and linear.model == "OLS (design-based)"
+    test = models["loyal"].nonlinearity
+    # the full curve model has one coefficient per satisfaction point tested: ddf = degf(rows used) − p + 1
+    used = rdata["sat"].isin(test["levels"]).to_numpy()
+    degf = used.sum() - 1 if name == "design_A" else 17
+    assert test["test"] == "design-based Wald F" and test["ddf"] == degf - len(test["levels"]) + 1
+    assert "Wald test" in models["loyal"].sentence
+    # results.json keeps the variance and the df with every model
+    d = models["promoter"].to_dict()["logit"]
+    assert d["cov_type"] == "design-based" and d["df_resid"] == ref["df_residual"] and "variance" in d
+
+
+def test_unweighted_loyalty_models_keep_model_based_errors_and_the_lr_test():
+    spec = parse_spec(SPEC)
+    m = {m.outcome: m for m in loyalty_models(synthetic(True), spec)}["loy"]
+    assert m.linear.cov_type == "HC3" and m.logit.cov_type == "model-based"
+    assert m.nonlinearity["test"] == "likelihood ratio χ²" and "LR test" in m.sentence
+    assert "heteroskedasticity-robust (HC3)" in m.linear.extra["variance"]

@@ -155,3 +155,29 @@ def test_holm_leaves_nan_out_of_the_family():
 
 def test_mean_estimate_df():
     assert MeanEstimate(1.0, 0.1, 10, 9.0).df == 9
+
+
+def test_mean_estimate_uses_the_design_df_when_there_is_one():
+    assert MeanEstimate(1.0, 0.1, 600, 100.0, design_df=17).df == 17
+    assert MeanEstimate(1.0, 0.1, 600, 100.0).df == 599
+
+
+def test_wald_test_by_hand():
+    from csatlib.stats.models import wald_test
+
+    b = np.array([0.5, -0.2, 0.1])
+    v = np.array([[0.04, 0.01, 0.0], [0.01, 0.09, 0.02], [0.0, 0.02, 0.16]])
+    w = float(b[1:] @ np.linalg.inv(v[1:, 1:]) @ b[1:])  # W = b' V⁻¹ b over the tested block
+    f = wald_test(b, v, [1, 2], ddf=15)
+    assert f["chisq"] == pytest.approx(w) and f["statistic"] == pytest.approx(w / 2)
+    assert f["p"] == pytest.approx(st.f.sf(w / 2, 2, 15))
+    chi = wald_test(b, v, [1, 2])
+    assert chi["p"] == pytest.approx(st.chi2.sf(w, 2)) and chi["ddf"] is None
+
+
+def test_welch_takes_design_df():
+    a = MeanEstimate(7.0, 0.2, 600, 100.0, design_df=17)
+    b = MeanEstimate(6.5, 0.3, 500, 90.0, design_df=12)
+    r = welch_test(a, b)
+    df = (0.04 + 0.09) ** 2 / (0.04 ** 2 / 17 + 0.09 ** 2 / 12)
+    assert r.df == pytest.approx(df) and r.p == pytest.approx(2 * st.t.sf(0.5 / math.sqrt(0.13), df))

@@ -1,8 +1,11 @@
 """Wave-over-wave comparison, the trend across earlier waves, and significance-aware wording.
 
-Changes are computed from the two waves' summary estimates (mean, SE, n, n_eff), so an earlier
-wave may come from its raw file or from the results.json of an earlier run: Welch t for scores,
-the pooled z test with Newcombe's interval for rates, a z test for NPS. The KPIs compared form
+Changes are computed from the two waves' summary estimates (mean, SE, n, n_eff, design df), so
+an earlier wave may come from its raw file or from the results.json of an earlier run: Welch t
+for scores, the pooled z test with Newcombe's interval for rates, a z test for NPS. The two
+waves are independent samples, so the variance of a change is the sum of the two design-based
+variances; with a complex design the SEs, effective n and the Welch degrees of freedom (each
+wave's design df in place of n − 1) come from the design. The KPIs compared form
 one family, Holm-adjusted. :func:`describe_change` is the one place that words a change, so the
 report never calls a difference a rise or fall without saying whether the test supports it.
 """
@@ -19,8 +22,9 @@ __all__ = ["compare_waves"]
 
 
 def _as_mean(e: Estimate) -> MeanEstimate:
+    """The summary a test needs; ``df`` is the design's degrees of freedom of a design-based estimate."""
     return MeanEstimate(e.estimate, e.se if e.se is not None else float("nan"), int(e.n or 0),
-                        float(e.n_eff if e.n_eff is not None else e.n or 0))
+                        float(e.n_eff if e.n_eff is not None else e.n or 0), design_df=e.df)
 
 
 def compare_waves(current: list[Estimate], previous: list[Estimate]) -> list[Estimate]:

@@ -7,6 +7,11 @@ Per dimension with an expectation item (gap = perception − expectation):
   dimensions;
 * the share of customers whose expectation was not met (gap < 0), Wilson interval on n_eff.
 
+With a design-based spec (weights, raking or a sample design) the mean gap, the unmet share and
+the t test use the design-based SE (R's ``svymean``; a dimension's skipped answers are a domain
+of the whole sample) and, with a complex design, the design's degrees of freedom and effective
+n; the disconfirmation regression then has design-based SEs (R's ``svyglm``).
+
 Across dimensions:
 
 * the disconfirmation regression of overall satisfaction on all gaps (WLS, HC3);
@@ -28,6 +33,7 @@ import pandas as pd
 from scipy import stats as st
 
 from ..frame import gap_column, row_weights
+from ..sampling import design_based, survey_design
 from ..stats.models import LinearFit, fit_linear
 from ..results import GapAnalysis, ModelSummary
 from ..spec import Spec
@@ -50,13 +56,14 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
     dims = spec.gap_dimensions
     if not dims:
         return None
-    w_all = row_weights(frame, spec)
+    sample_design = survey_design(frame, spec) if design_based(spec) else None
+    w_all = row_weights(frame, spec) if sample_design is None else sample_design.weights
     rows = []
     for d in dims:
-        g = frame[gap_column(d.name)].to_numpy(float)
-        keep = ~np.isnan(g) & np.isfinite(w_all) & (w_all > 0)
-        g, w = g[keep], w_all[keep]
-        m = weighted_mean(g, w)
+        g_all = frame[gap_column(d.name)].to_numpy(float)
+        keep = ~np.isnan(g_all) & np.isfinite(w_all) & (w_all > 0)
+        g, w = g_all[keep], w_all[keep]
+        m = sample_design.mean(g_all) if sample_design is not None else weighted_mean(g, w)
         lo, hi = t_interval(m.mean, m.se, m.df)
         t = m.mean / m.se if m.se > 0 else float("nan")
         p_t = float(2 * st.t.sf(abs(t), m.df)) if np.isfinite(t) else float("nan")
@@ -66,40 +73,45 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
             w_stat, p_w = float(wil.statistic), float(wil.pvalue)
         else:
             w_stat, p_w = float("nan"), 1.0
-        unmet = weighted_mean((g < 0).astype(float), w)
+        unmet = (sample_design.mean(np.where(keep, (g_all < 0).astype(float), np.nan)) if sample_design is not None
+                 else weighted_mean((g < 0).astype(float), w))
         u_lo, u_hi = wilson_interval(unmet.mean, unmet.n_eff)
         rows.append({"dimension": d.name, "label": d.title, "mean_gap": m.mean, "se": m.se, "ci_low": lo,
                      "ci_high": hi, "n": m.n, "n_eff": m.n_eff, "t": t, "p_t": p_t, "wilcoxon_statistic": w_stat,
                      "p_wilcoxon": p_w, "unmet_share": unmet.mean, "unmet_ci_low": u_lo, "unmet_ci_high": u_hi,
+                     "unmet_n_eff": unmet.n_eff,
                      "mean_perception": _mean(frame[d.perception], w_all),
-                     "mean_expectation": _mean(frame[d.expectation], w_all)})
+                     "mean_expectation": _mean(frame[d.expectation], w_all),
+                     **({"df": float(m.df)} if m.design_df is not None else {})})
     table = pd.DataFrame(rows)
     table["p_t_holm"] = holm(table["p_t"])
     table["p_wilcoxon_holm"] = holm(table["p_wilcoxon"])
     table["significant"] = table["p_t_holm"] < ALPHA
     notes = []
-    if spec.weight:
+    if spec.weight or spec.weighting:
         notes.append("The Wilcoxon signed-rank test ignores design weights (there is no weighted version in "
                      "scipy); the t test and all estimates are weighted.")
-    disconfirmation = _disconfirmation(frame, spec, dims, w_all)
+    disconfirmation = _disconfirmation(frame, spec, dims, w_all, sample_design)
     mediation = _mediation(frame, spec, dims, w_all, seed, mediation_replicates, mediation_max_rows)
     return GapAnalysis(table, ModelSummary.from_dict(disconfirmation.to_dict()) if disconfirmation else None,
-                       mediation, spec.weight is not None, notes)
+                       mediation, bool(spec.weight or spec.weighting), notes)
 
 
 def _mean(values: pd.Series, w: np.ndarray) -> float:
     return weighted_mean(pd.to_numeric(values, errors="coerce").to_numpy(float), w).mean
 
 
-def _disconfirmation(frame, spec, dims, w_all) -> LinearFit | None:
+def _disconfirmation(frame, spec, dims, w_all, sample_design=None) -> LinearFit | None:
     sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
     gaps = np.column_stack([frame[gap_column(d.name)].to_numpy(float) for d in dims])
     keep = ~np.isnan(sat) & ~np.isnan(gaps).any(axis=1) & np.isfinite(w_all) & (w_all > 0)
     if keep.sum() <= len(dims) + 2:
         return None
     x = np.column_stack([np.ones(int(keep.sum())), gaps[keep]])
+    sub = sample_design.subset(keep) if sample_design is not None else None
     return fit_linear(x, sat[keep], w_all[keep], ["const", *[d.name for d in dims]], cov_type="HC3",
-                      name="disconfirmation regression: satisfaction on gaps (HC3)")
+                      sample_design=sub,
+                      name=f"disconfirmation regression: satisfaction on gaps ({'design-based' if sub else 'HC3'})")
 
 
 def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str, Any] | None:
@@ -126,12 +138,13 @@ def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str
     rng = np.random.default_rng(seed)
     idx = np.flatnonzero(keep)
     note = f"all {n:,} complete rows"
-    if spec.weight or n > max_rows:
+    weighted = bool(spec.weight or spec.weighting)  # raked weights count as weights too
+    if weighted or n > max_rows:
         size = min(n, max_rows)
         p = w_all[idx] / w_all[idx].sum()
-        idx = rng.choice(idx, size=size, replace=bool(spec.weight), p=p if spec.weight else None)
+        idx = rng.choice(idx, size=size, replace=weighted, p=p if weighted else None)
         note = (f"a seeded subsample of {size:,} of {n:,} rows" + (", drawn with probability proportional to "
-                                                                    "the design weight" if spec.weight else ""))
+                                                                    "the design weight" if weighted else ""))
     exposure, mediator = gap[idx] + 1.0, sat[idx]
     ones = np.ones(len(idx))
     with warnings.catch_warnings():

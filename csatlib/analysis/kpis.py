@@ -17,6 +17,15 @@ A mean score or a 0-100 index of a 0/1 answer would only repeat the rate.
 Each KPI uses the rows that have a substantive answer to its input (skipped questions and
 non-substantive answers such as "don't know" are left out) and states its base: ``n`` is the
 base after exclusions, and the method says how many non-substantive answers were excluded.
+When the spec is design-based (a weight, ``weighting:`` or ``design:``;
+:func:`csatlib.sampling.design_based`) every SE comes from the sample design
+(:meth:`csatlib.stats.survey.SurveyDesign.mean`, R's ``svymean``/``svyby``): a skipped answer
+and a segment are domains of the whole sample. With a complex design (strata, clusters, fpc or
+raking) the t intervals and tests use the design's degrees of freedom (PSUs − strata), rates
+use Wilson on the design's effective n (n / deff), NPS a t interval on the design df, and a
+segment is compared with the rest of the sample by a design-based t test of the difference
+(the two share PSUs, so they are not independent samples). Without a design the textbook
+formulas apply, segment by segment.
 """
 from __future__ import annotations
 
@@ -26,13 +35,17 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from scipy import stats as _st
+
 from ..frame import KIND_CODES, MISSING_SEGMENT, code_column, row_weights, segment_order
 from ..results import Estimate
+from ..sampling import design_based, survey_design
 from ..spec import Dimension, Item, Spec
 from ..stats.estimators import (ALPHA, MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test, weighted_mean, welch_test, wilson_interval, z_interval, z_test)
+from ..stats.survey import SurveyDesign
 
 __all__ = ["kpis", "segment_kpis", "kpi_inputs", "KpiInput", "ALPHA", "kpi_test", "dimension_inputs",
-           "dimension_kpis", "segment_dimension_kpis", "not_applicable_indicator"]
+           "dimension_kpis", "segment_dimension_kpis", "not_applicable_indicator", "design_test"]
 
 
 
@@ -145,27 +158,48 @@ def _estimate(inp: KpiInput, m: MeanEstimate, segment: dict | None, mask: np.nda
 
 
 def _interval(inp: KpiInput, m: MeanEstimate, segment: dict | None) -> Estimate:
+    """The estimate and interval of one KPI from the mean of its per-row values.
+
+    ``m.design_df`` is set when the sample has a complex design: the intervals then use the
+    design's degrees of freedom and effective n.
+    """
     if m.n == 0:
         return Estimate(inp.id, None, None, None, 0, 0.0, segment=segment)
+    complex_design = m.design_df is not None
+    df = float(m.df) if complex_design else None
     if inp.kind in ("rate", "na_share"):
         lo, hi = wilson_interval(m.mean, m.n_eff)
-        method = "Wilson interval on Kish n_eff"
+        method = ("Wilson interval on the design's effective n (n / deff)" if complex_design
+                  else "Wilson interval on Kish n_eff")
         if inp.kind == "na_share":
             method = ("share of respondents answering 'not applicable' to every perception item they answered; "
                       + method)
-        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment, method=method)
+        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment, df=df, method=method)
     if inp.kind == "nps":
-        lo, hi = z_interval(m.mean, m.se)
-        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment,
-                        method="normal interval, linearised SE of the 100/0/-100 score")
+        if complex_design:
+            lo, hi = t_interval(m.mean, m.se, m.df)
+            method = f"t interval on the design df ({m.df:g}), design-based SE of the 100/0/-100 score"
+        else:
+            lo, hi = z_interval(m.mean, m.se)
+            method = "normal interval, linearised SE of the 100/0/-100 score"
+        return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment, df=df, method=method)
     lo, hi = t_interval(m.mean, m.se, m.df)
+    t_text = f"t interval (design df = {m.df:g})" if complex_design else "t interval (df = n - 1)"
     if inp.kind == "index":
         scale = inp.item.scale
         f = 100.0 / scale.width
         return Estimate(inp.id, (m.mean - scale.low) * f, (lo - scale.low) * f, (hi - scale.low) * f,
-                        m.n, m.n_eff, se=m.se * f, segment=segment, method="t interval (df = n - 1), 0-100")
-    return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment,
-                    method="t interval (df = n - 1)")
+                        m.n, m.n_eff, se=m.se * f, segment=segment, df=df, method=f"{t_text}, 0-100")
+    return Estimate(inp.id, m.mean, lo, hi, m.n, m.n_eff, se=m.se, segment=segment, df=df, method=t_text)
+
+
+def _mean_of(design: SurveyDesign | None, values: np.ndarray, w: np.ndarray, domain=None) -> MeanEstimate:
+    """The design-based domain mean, or (no design) the textbook mean of the domain's rows."""
+    if design is not None:
+        return design.mean(values, domain)
+    if domain is None:
+        return weighted_mean(values, w)
+    return weighted_mean(values[domain], w[domain])
 
 
 def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[Estimate]:
@@ -183,8 +217,9 @@ def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[E
     -------
     list of Estimate
     """
-    w = row_weights(frame, spec)
-    return [_estimate(inp, weighted_mean(inp.values, w), segment) for inp in kpi_inputs(frame, spec)]
+    design = survey_design(frame, spec) if design_based(spec) else None
+    w = row_weights(frame, spec) if design is None else design.weights
+    return [_estimate(inp, _mean_of(design, inp.values, w), segment) for inp in kpi_inputs(frame, spec)]
 
 
 def dimension_kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[Estimate]:
@@ -195,8 +230,9 @@ def dimension_kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None)
     --------
     >>> # R: svymean(~p_quality, svydesign(ids = ~1, weights = ~weight, data = clean), na.rm = TRUE)
     """
-    w = row_weights(frame, spec)
-    return [_estimate(inp, weighted_mean(inp.values, w), segment) for inp in dimension_inputs(frame, spec)]
+    design = survey_design(frame, spec) if design_based(spec) else None
+    w = row_weights(frame, spec) if design is None else design.weights
+    return [_estimate(inp, _mean_of(design, inp.values, w), segment) for inp in dimension_inputs(frame, spec)]
 
 
 def kpi_test(kind: str, a: MeanEstimate, b: MeanEstimate) -> TestResult:
@@ -215,6 +251,10 @@ def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None 
     and no estimate. The p values of all segment-vs-rest tests form one family, Holm-adjusted
     at once; ``significant`` is ``p_adjusted < 0.05``. Rows with no segment value form the
     ``(missing)`` group rather than being dropped.
+
+    With a design-based spec each segment is a domain of the whole sample (R's ``svyby``); with
+    a complex design the segment-vs-rest test is a design-based t test of the difference on the
+    design's degrees of freedom.
     """
     return _segment_estimates(frame, spec, kpi_inputs(frame, spec), columns)
 
@@ -229,7 +269,8 @@ def segment_dimension_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[st
 def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
                        columns: Iterable[str] | None) -> list[Estimate]:
     columns = list(spec.segments if columns is None else columns)
-    w = row_weights(frame, spec)
+    design = survey_design(frame, spec) if design_based(spec) else None
+    w = row_weights(frame, spec) if design is None else design.weights
     out: list[Estimate] = []
     tested: list[int] = []
     for col in columns:
@@ -245,19 +286,39 @@ def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
                         for inp in inputs]
                 continue
             for inp in inputs:
-                m_in = weighted_mean(inp.values[mask], w[mask])
+                m_in = _mean_of(design, inp.values, w, mask)
                 est = _estimate(inp, m_in, seg, mask)
                 if inp.kind != "index" and (~mask).sum() > 1 and m_in.n > 1:
-                    m_out = weighted_mean(inp.values[~mask], w[~mask])
-                    test = kpi_test("rate" if inp.kind == "na_share" else inp.kind, m_in, m_out)
-                    est = est.with_(p=test.p, method=f"{est.method}; vs rest: {test.method}")
-                    tested.append(len(out))
+                    kind = "rate" if inp.kind == "na_share" else inp.kind
+                    if design is not None and design.is_complex:
+                        test = design_test(design, inp.values, mask)
+                    else:
+                        test = kpi_test(kind, m_in, _mean_of(design, inp.values, w, ~mask))
+                    if test is not None:
+                        est = est.with_(p=test.p, method=f"{est.method}; vs rest: {test.method}")
+                        tested.append(len(out))
                 out.append(est)
     adjusted = holm([out[i].p for i in tested])
     for i, p_adj in zip(tested, adjusted):
         if not np.isnan(p_adj):
             out[i] = out[i].with_(p_adjusted=float(p_adj), significant=bool(p_adj < ALPHA))
     return out
+
+
+def design_test(design: SurveyDesign, values: np.ndarray, mask: np.ndarray) -> TestResult | None:
+    """Domain ``mask`` against the rest of the sample: design-based t test of the difference of means.
+
+    R: ``svycontrast(svyby(~y, ~in_segment, design, svymean), c(-1, 1))`` with a t reference
+    on ``degf(design)``.
+    """
+    c = design.difference(values, mask, ~mask)
+    if not (c.se > 0 and np.isfinite(c.se)):
+        return None
+    t = c.difference / c.se
+    df = max(c.df, 1.0)
+    lo, hi = t_interval(c.difference, c.se, df)
+    return TestResult(c.difference, c.se, lo, hi, float(2 * _st.t.sf(abs(t), df)), t, df,
+                      f"design-based t test of the difference (df = {df:g})")
 
 
 def _ordered_values(labels: pd.Series, allowed: tuple[str, ...] | None) -> list[str]:

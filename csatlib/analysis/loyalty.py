@@ -10,6 +10,12 @@ For each loyalty item of the spec, and for NPS promoter status (recommend 9-10):
 * the loyalty curve: predicted loyalty (or promoter share) at each satisfaction point with a 95%
   band, and the step where it rises most, in words.
 
+When the spec is design-based (weights, raking or a sample design), every standard error is
+design-based — the sandwich of R's ``svyglm``/``svyolr`` over the sample design — the curve's
+bands are domain estimates of the whole sample, and the non-linearity test is a design-based
+Wald F test (R's ``regTermTest``) instead of the likelihood-ratio test, whose χ² reference does
+not hold under weights. Without weights: OLS with HC3, maximum-likelihood SEs for the logits, LR test.
+
 All models are fitted on collapsed answer patterns (:mod:`csatlib.models`), so a million
 responses cost about what a thousand do. Design weights are scaled to mean 1 first, so that
 where a model treats them as frequency weights its base stays the number of respondents. Satisfaction points answered by fewer than
@@ -23,10 +29,12 @@ import numpy as np
 import pandas as pd
 
 from ..frame import row_weights
-from ..stats.models import design, fit_linear, fit_logit, fit_ordered_logit, lr_test
+from ..sampling import design_based, survey_design
+from ..stats.models import design, fit_linear, fit_logit, fit_ordered_logit, lr_test, wald_test
 from ..results import LoyaltyCurve, LoyaltyModel, ModelSummary
 from ..spec import Spec
-from ..stats.estimators import ALPHA, weighted_mean, wilson_interval, z_interval
+from ..stats.estimators import ALPHA, t_interval, weighted_mean, wilson_interval, z_interval
+from ..stats.survey import SurveyDesign
 
 __all__ = ["loyalty_models", "loyalty_curve", "MIN_POINT_BASE", "PROMOTER"]
 
@@ -42,33 +50,56 @@ def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
-def loyalty_curve(s: np.ndarray, y: np.ndarray, w: np.ndarray, binary: bool) -> tuple[LoyaltyCurve, dict]:
-    """The curve and the non-linearity LR test of ``y`` on satisfaction ``s``.
+def loyalty_curve(s: np.ndarray, y: np.ndarray, w: np.ndarray, binary: bool,
+                  sample_design: SurveyDesign | None = None) -> tuple[LoyaltyCurve, dict]:
+    """The curve and the non-linearity test of ``y`` on satisfaction ``s``.
 
     Points with fewer than ``MIN_POINT_BASE`` answers are left out of both (on the same rows).
+    ``sample_design`` (the design of these rows) makes the bands and the test design-based: the
+    test is then a Wald F test of the free curve's extra coefficients on the design's degrees of
+    freedom, else a likelihood-ratio test.
     """
     levels, counts = np.unique(s, return_counts=True)
     kept = [float(v) for v, c in zip(levels, counts) if c >= MIN_POINT_BASE]
     left_out = [float(v) for v, c in zip(levels, counts) if c < MIN_POINT_BASE]
     mask = np.isin(s, kept)
     ss, yy, ww = s[mask], y[mask], w[mask]
+    sub = sample_design.subset(mask) if sample_design is not None else None
     rows = []
     if binary:
         for v in kept:
-            m = weighted_mean(yy[ss == v], ww[ss == v])
+            m = sub.mean(yy, ss == v) if sub is not None else weighted_mean(yy[ss == v], ww[ss == v])
             lo, hi = wilson_interval(m.mean, m.n_eff)
             rows.append({"satisfaction": v, "estimate": m.mean, "ci_low": lo, "ci_high": hi, "n": m.n})
     else:
         dummies, names = design(ss, kept)
-        fit = fit_linear(dummies, yy, ww, names)
+        fit = fit_linear(dummies, yy, ww, names, sample_design=sub)
         est, se = fit.predict(np.eye(len(kept)))
         for j, v in enumerate(kept):
-            lo, hi = z_interval(est[j], se[j])
+            lo, hi = (t_interval(est[j], se[j], fit.df_resid) if fit.df_resid is not None
+                      else z_interval(est[j], se[j]))
             rows.append({"satisfaction": v, "estimate": float(est[j]), "ci_low": lo, "ci_high": hi,
                          "n": int((ss == v).sum())})
     points = pd.DataFrame(rows)
     test: dict[str, Any] = {"levels": kept, "left_out": left_out}
-    if len(kept) >= 3:
+    # a Wald test needs variation at every point it tests: a point where every answer is the same
+    # (0% or 100% promoters) has an infinite logit or a zero variance, so it is left out of the test
+    varied = [v for v in kept if np.ptp(yy[ss == v]) > 0] if sub is not None else kept
+    if len(varied) >= 3 and sub is not None:
+        if len(varied) < len(kept):
+            test["constant"] = [v for v in kept if v not in varied]
+        on = np.isin(ss, varied)
+        sv, yv, wv, dv = ss[on], yy[on], ww[on], sub.subset(on)
+        # [1, s, one dummy per point beyond the first two] spans the free curve; test the dummies
+        lin_x, lin_names = design(sv)
+        extra_x, extra_names = design(sv, varied[2:])
+        x = np.column_stack([lin_x, extra_x])
+        full = (fit_logit(yv, x, wv, lin_names + extra_names, sample_design=dv) if binary
+                else fit_linear(x, yv, wv, lin_names + extra_names, sample_design=dv))
+        test["model"] = ("logit" if binary else "linear model") + ": one dummy per satisfaction point vs. linear"
+        test.update(wald_test(full.params, full.vcov, list(range(2, x.shape[1])), ddf=full.df_resid))
+        test["nonlinear"] = bool(test["p"] < ALPHA)
+    elif len(kept) >= 3 and sub is None:
         lin_x, lin_names = design(ss)
         dum_x, dum_names = design(ss, kept)
         if binary:
@@ -99,36 +130,45 @@ def _sentence(label: str, curve: LoyaltyCurve, test: dict, binary: bool, slope: 
     if "p" not in test or curve.steepest_rise is None:
         return f"{label}: too few satisfaction points with enough answers to test the shape of the curve."
     p_text = "p < 0.001" if test["p"] < 0.001 else f"p = {test['p']:.3f}"
+    name = "Wald test" if "Wald" in str(test.get("test", "")) else "LR test"
     if test["nonlinear"]:
         rest = (f", against a median of {scale * curve.typical_rise:+.2f}{unit} per point elsewhere"
                 if curve.typical_rise is not None else "")
-        return (f"{label} does not rise in a straight line with satisfaction (LR test {p_text}): it rises most "
+        return (f"{label} does not rise in a straight line with satisfaction ({name} {p_text}): it rises most "
                 f"steeply from {_fmt(curve.steepest_from)} to {_fmt(curve.steepest_to)} "
                 f"({scale * curve.steepest_rise:+.2f}{unit}){rest}.")
     return (f"{label} rises about linearly with satisfaction ({scale * slope:+.2f}{unit} per point); a free curve "
-            f"fits no better than a straight line (LR test {p_text}).")
+            f"fits no better than a straight line ({name} {p_text}).")
 
 
-def _one(outcome: str, label: str, s: np.ndarray, y: np.ndarray, w: np.ndarray, binary: bool) -> LoyaltyModel:
+def _one(outcome: str, label: str, s: np.ndarray, y: np.ndarray, w: np.ndarray, binary: bool,
+         sample_design: SurveyDesign | None = None) -> LoyaltyModel:
     lin_x, lin_names = design(s)
     notes = []
-    linear = fit_linear(lin_x, y, w, lin_names, cov_type="HC3", name="OLS (HC3)" if not binary
-                        else "linear probability model (HC3)")
+    se_kind = "design-based" if sample_design is not None else "HC3"
+    linear = fit_linear(lin_x, y, w, lin_names, cov_type="HC3", sample_design=sample_design,
+                        name=f"OLS ({se_kind})" if not binary else f"linear probability model ({se_kind})")
     if binary:
-        logit = fit_logit(y, lin_x, w, lin_names)
+        logit = fit_logit(y, lin_x, w, lin_names, sample_design=sample_design)
     elif len(np.unique(y)) >= 3:
         try:
-            logit = fit_ordered_logit(y, s[:, None], w, ["satisfaction"])
+            logit = fit_ordered_logit(y, s[:, None], w, ["satisfaction"], sample_design=sample_design)
         except RuntimeError as exc:
             logit = None
             notes.append(f"Ordered logit not reported: {exc}.")
     else:
-        logit = fit_logit((y == y.max()).astype(float), lin_x, w, lin_names)
+        logit = fit_logit((y == y.max()).astype(float), lin_x, w, lin_names, sample_design=sample_design)
         notes.append("Only two answer categories: a logit replaces the ordered logit.")
-    curve, test = loyalty_curve(s, y, w, binary)
+    if sample_design is not None:
+        notes.append("Standard errors, bands and the shape test are design-based (linearisation over the sample "
+                     "design, as R's survey package): with weights, model-based errors would be too small.")
+    curve, test = loyalty_curve(s, y, w, binary, sample_design)
     if curve.left_out:
         notes.append(f"Satisfaction points with fewer than {MIN_POINT_BASE} answers are left out of the curve "
                      f"and the shape test: {', '.join(_fmt(v) for v in curve.left_out)}.")
+    if test.get("constant"):
+        notes.append("Satisfaction points where every answer is the same are left out of the shape test: "
+                     f"{', '.join(_fmt(v) for v in test['constant'])}.")
     slope = float(linear.params.iloc[1])
     return LoyaltyModel(outcome, label, "binary" if binary else "ordinal", int(len(y)), _summary(linear),
                         _summary(logit) if logit is not None else None, test, curve,
@@ -150,7 +190,8 @@ def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:
         Empty when the spec has neither loyalty items nor an NPS item.
     """
     sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
-    w_all = row_weights(frame, spec)
+    full_design = survey_design(frame, spec) if design_based(spec) else None
+    w_all = row_weights(frame, spec) if full_design is None else full_design.weights
     outcomes: list[tuple[str, str, np.ndarray, bool]] = []
     for item in spec.loyalty:  # a binary item (type: binary) is 1/0 in the clean rows: a logit
         outcomes.append((item.column, item.title, pd.to_numeric(frame[item.column], errors="coerce")
@@ -165,5 +206,6 @@ def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:
         if keep.sum() < 3 * MIN_POINT_BASE or len(np.unique(sat[keep])) < 2:
             continue
         w = w_all[keep] * keep.sum() / w_all[keep].sum()  # design weights scaled to mean 1 (sum = n)
-        out.append(_one(name, label, sat[keep], y[keep], w, binary))
+        sub = full_design.subset(keep) if full_design is not None else None
+        out.append(_one(name, label, sat[keep], y[keep], w, binary, sub))
     return out

@@ -32,7 +32,8 @@ from ..analysis.answers import nonsubstantive_answers
 from ..analysis.composites import composite_reliability
 from ..analysis.multiple import multiple_response_shares
 from ..analysis.stated import stated_vs_derived
-from ..errors import ValidationBlocked
+from ..errors import InputError, ValidationBlocked
+from ..sampling import DesignError, apply_weighting
 from ..results import Provenance, QualitySummary, Results
 from ..spec import Spec, load_spec
 from ..validation.check import ValidationResult, validate_wave
@@ -118,7 +119,7 @@ def _skipped_by_spec(spec: Spec) -> dict[str, str]:
         out["segments"] = "Segments: the spec defines no segment columns."
     if not spec.text:
         out["verbatims"] = "Verbatim comments: the spec names no free-text column."
-    if not spec.weight:
+    if not spec.weight and spec.weighting is None:
         out["weighting"] = "Weighting: the spec has no weight column, so every respondent counts once."
     if spec.satisfaction.binary:
         why = ("Overall satisfaction is a binary answer: it is reported as the share of positive answers "
@@ -184,6 +185,12 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         The reports folder; earlier waves' results.json found there form the trend.
     """
     timings = timings or Timings()
+    with timings.stage("weighting"):
+        # raked weights from the clean rows (and the design checked) once, before any analysis
+        try:
+            clean, weighting = apply_weighting(clean, spec)
+        except DesignError as exc:
+            raise InputError(provenance.input.get("file") or "data", str(exc)) from None
     with timings.stage("metrics"):
         estimates = kpis(clean, spec)
         estimates += segment_kpis(clean, spec)
@@ -243,11 +250,11 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
-        weighted=spec.weight is not None, rows=dict(rows), estimates=estimates,
+        weighted=spec.weight is not None or spec.weighting is not None, rows=dict(rows), estimates=estimates,
         loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
         quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
-        provenance=provenance, skipped=skipped, index=index, **questionnaire)
+        provenance=provenance, skipped=skipped, index=index, weighting=weighting, **questionnaire)
 
 
 def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,

@@ -30,6 +30,7 @@ class Patterns:
     weight_sq: np.ndarray  # Σ w² (for Kish n_eff and the bootstrap)
     count: np.ndarray  # rows per pattern
     columns: tuple[str, ...] = ()
+    index: np.ndarray | None = None  # each row's pattern (rows of ``values`` in input order)
 
     @property
     def n_rows(self) -> int:
@@ -57,6 +58,13 @@ def collapse(values: np.ndarray | pd.DataFrame, weights: np.ndarray | None = Non
     values : array or DataFrame, shape (n, k)
     weights : array, optional
         Design weights (1 for every row when omitted).
+
+    Returns
+    -------
+    Patterns
+        ``index`` maps each input row to its pattern, so per-pattern quantities (a model's
+        score) can be summed back over rows grouped another way (by PSU, for a design-based
+        variance).
     """
     if isinstance(values, pd.DataFrame):
         columns = tuple(map(str, values.columns)) if columns is None else columns
@@ -65,14 +73,14 @@ def collapse(values: np.ndarray | pd.DataFrame, weights: np.ndarray | None = Non
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
     if len(x) == 0:
         return Patterns(x.reshape(0, x.shape[1] if x.ndim == 2 else 0), np.zeros(0), np.zeros(0),
-                        np.zeros(0, dtype=int), tuple(columns or ()))
+                        np.zeros(0, dtype=int), tuple(columns or ()), np.zeros(0, dtype=np.int64))
     codes = _pattern_codes(x)
     k = int(codes.max()) + 1
     first = np.full(k, -1)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # first row of each pattern
     return Patterns(values=x[first], weight=np.bincount(codes, weights=w, minlength=k),
                     weight_sq=np.bincount(codes, weights=w * w, minlength=k),
-                    count=np.bincount(codes, minlength=k), columns=tuple(columns or ()))
+                    count=np.bincount(codes, minlength=k), columns=tuple(columns or ()), index=codes)
 
 
 def _pattern_codes(x: np.ndarray) -> np.ndarray:

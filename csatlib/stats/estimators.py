@@ -27,15 +27,23 @@ ALPHA = 1 - CONFIDENCE  # the level of every test the report may call "significa
 
 @dataclass(frozen=True)
 class MeanEstimate:
-    """A (weighted) mean with its linearised standard error, base and effective base."""
+    """A (weighted) mean with its linearised standard error, base and effective base.
+
+    ``design_df`` is the design's degrees of freedom (PSUs − strata) when the sample has a
+    complex design, else None and the t intervals use n − 1; ``deff`` is the design effect.
+    """
 
     mean: float
     se: float
     n: int
     n_eff: float
+    design_df: float | None = None
+    deff: float | None = None
 
     @property
-    def df(self) -> int:
+    def df(self) -> float:
+        if self.design_df is not None:
+            return max(self.design_df, 1)
         return max(self.n - 1, 1)
 
 
