@@ -207,11 +207,14 @@ def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, prev
     """The body of :func:`run_batch`, run while holding the wave's lock."""
     from ..validation.check import REASONS_COLUMN
     from .previous import load_previous, segment_labels
-    from .publish import LEDGER
+    from .publish import LEDGER, recover
     from .stages import provenance_of, quality_summary
     from .wave import output_errors, validate_for_run, publish_validation, wave_folder
 
     t0 = time.perf_counter()
+    said = recover(out / wave_folder(wave))  # a switch of the wave's folder that a killed run left half done
+    if said:
+        progress(said)
     loaded, validation = validate_for_run(data, spec, wave, suite_dir, progress)
     if column not in loaded.frame.columns:
         raise InputError(data, f"--by column {column!r} is not in the file")

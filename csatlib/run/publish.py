@@ -353,6 +353,8 @@ def publish(staging: str | Path, target: str | Path, remove: Iterable[str] = (),
     if not (staging.name == target.name and staging.parent.name.startswith(f".{target.name}.tmp-")
             and staging.parent.parent.resolve() == target.parent.resolve()):
         raise ValueError(f"{staging} is not a staging folder of {target} (use staging_dir)")
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder", str(target))
     step = step or _test_fault() or (lambda label: None)
     remove = set(remove)
     new = [p.name for p in staging.iterdir()]
