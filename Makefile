@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lab venv clean
+.PHONY: demo test fuzz bench lab venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --doctest-modules -p no:cacheprovider csatlib
 	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider notebooks/ csatlib/report/report.ipynb
+
+# The property-based tests with many more random examples than `make test` runs (minutes to an hour).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_degenerate.py tests/test_robustness.py -k "degenerate_waves or contract or spec_loader"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --json bench/results.json

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from .errors import CsatError, first_line
+from .run.publish import LEDGER  # light (standard library only): the signal handler needs it
 
 __all__ = ["main"]
 
@@ -94,9 +95,47 @@ def _version() -> str:
     return __version__
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT, raised in the main thread so that every ``finally`` (staging folders,
+    locks, kernels, the Dask cluster) runs before the command exits 143 or 130."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _State:
+    """Where the command is: ``start`` (handlers installed, nothing to unwind), ``running`` (inside
+    :func:`main`'s error handling), ``done`` (the command's work is over)."""
+
+    phase = "start"
+    caught: int | None = None
+
+
+def _signal_exit(signum: int) -> tuple[int, str]:
+    """Exit code and the one stderr line for a signal: what was and was not published."""
+    what = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (SIGINT)"
+    return (143 if signum == signal.SIGTERM else 130), f"csat: {what}; {LEDGER.describe()}"
+
+
 def _on_signal(signum, frame):
-    """SIGTERM/SIGINT become exceptions, so every ``finally`` (staging, locks, kernels) runs."""
-    raise SystemExit(143) if signum == signal.SIGTERM else KeyboardInterrupt()
+    """SIGTERM/SIGINT: raise :class:`Interrupted` while a command runs (unless a folder switch is
+    in progress: it completes first, see :meth:`csatlib.run.publish.Ledger.critical`); before or
+    after the command's work there is nothing to unwind, so say what was published and exit."""
+    if _State.caught is not None:
+        return  # already unwinding after a first signal: let the clean-up finish
+    if LEDGER.defer(signum):
+        return
+    _State.caught = signum
+    if _State.phase == "running":
+        raise Interrupted(signum)
+    code, line = _signal_exit(signum)
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    os.write(2, (line + "\n").encode("utf-8", "replace"))
+    os._exit(code)
 
 
 def _dispatch(args) -> None:
@@ -133,36 +172,50 @@ def _dispatch(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``csat`` console script; returns the exit code."""
+    """Entry point of the ``csat`` console script; returns the exit code.
+
+    As the process's entry point (``argv`` None: the console script, ``python -m csatlib.cli``)
+    the signal handlers stay installed to the end, so a signal at any moment exits 143/130 with
+    a message; called from Python with an ``argv`` list, the caller's handlers are restored.
+    """
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    LEDGER.reset()
+    _State.phase, _State.caught = "start", None
     signal.signal(signal.SIGTERM, _on_signal)  # first, before any heavy import
     signal.signal(signal.SIGINT, _on_signal)
     if not os.environ.get("CSAT_DEBUG"):
         # stderr carries progress lines and at most one error line: library warnings are not for it
         warnings.filterwarnings("ignore")
     try:
+        _State.phase = "running"
         args = _parser().parse_args(argv)
         _dispatch(args)
         return 0
     except CsatError as exc:
+        _State.phase = "done"
         print(f"csat: error: {first_line(exc, 2000)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("csat: interrupted (SIGINT); no partial report was published", file=sys.stderr)
-        return 130
-    except SystemExit as exc:
-        if exc.code == 143:
-            print("csat: terminated (SIGTERM); no partial report was published", file=sys.stderr)
-            return 143
-        raise
+    except KeyboardInterrupt as exc:
+        _State.phase = "done"
+        code, line = _signal_exit(getattr(exc, "signum", signal.SIGINT))
+        print(line, file=sys.stderr, flush=True)
+        return code
     except MemoryError:
+        _State.phase = "done"
         print("csat: error: out of memory", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug: one line, traceback only when asked for
+        _State.phase = "done"
         if os.environ.get("CSAT_DEBUG"):
             raise
         print(f"csat: internal error: {type(exc).__name__}: {first_line(exc)} (set CSAT_DEBUG=1 for a traceback)",
               file=sys.stderr)
         return 2
+    finally:
+        _State.phase = "done"
+        if argv is not None:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

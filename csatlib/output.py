@@ -5,6 +5,7 @@ half-written file: it sees the old complete file or the new complete one.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -12,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_json", "to_jsonable", "safe_name"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_json", "to_jsonable", "safe_name",
+           "describe_os_error"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -33,6 +35,24 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+_ERRNO_WORDS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EFBIG: "file too large for the file system",
+    errno.EISDIR: "is a folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EBUSY: "the folder is in use (a mount point?)",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A short lower-case reason for an operating-system error, e.g. ``no space left on the device``."""
+    return _ERRNO_WORDS.get(exc.errno) or (exc.strerror or str(exc) or type(exc).__name__).lower()
 
 
 def _umask() -> int:

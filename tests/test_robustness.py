@@ -21,6 +21,8 @@ from .conftest import CSAT, DATA, ROOT, SAMPLE_SPEC, run_cli
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("fuzz", max_examples=500, deadline=None, derandomize=False,  # make fuzz
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 NAME_CHARS = st.characters(whitelist_categories=("Lu", "Ll", "Lo", "Nd"), min_codepoint=48, max_codepoint=0x9FFF)
@@ -232,3 +234,18 @@ def test_injection_is_inert(tmp_path, hotel):
             "--expectations", str(tmp_path / "e"))
     q = pd.read_csv(out / "2026-秋" / "quarantine.csv", encoding="utf-8-sig", dtype=str)
     assert q.loc[0, "评论"] == frame.loc[0, "评论"]
+
+
+def test_an_escaping_wave_label_is_refused_by_every_command(tmp_path, hotel):
+    """``--wave ../../escape`` once created ``.._.._escape`` folders; now every command refuses it
+    with one line, exit 2, before writing anything."""
+    out = tmp_path / "deep" / "er" / "out"
+    common = ["--data", str(hotel["data"]), "--spec", str(hotel["spec"]), "--wave", "../../escape",
+              "--out", str(out), "--expectations", str(tmp_path / "e")]
+    for command in (["run"], ["validate"], ["batch", "--by", "城市"]):
+        proc = run_cli(*command, *common)
+        assert proc.returncode == 2, (command, proc.stderr)
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("csat: error")]
+        assert len(errors) == 1 and "'../../escape' is not a safe folder name" in errors[0], proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == []  # nothing anywhere

@@ -34,6 +34,7 @@ from scipy import stats as st
 
 from ..frame import gap_column, row_weights
 from ..sampling import design_based, survey_design
+from .preconditions import regression_problem
 from ..stats.models import LinearFit, fit_linear
 from ..results import GapAnalysis, ModelSummary
 from ..spec import Spec
@@ -105,8 +106,8 @@ def _disconfirmation(frame, spec, dims, w_all, sample_design=None) -> LinearFit 
     sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
     gaps = np.column_stack([frame[gap_column(d.name)].to_numpy(float) for d in dims])
     keep = ~np.isnan(sat) & ~np.isnan(gaps).any(axis=1) & np.isfinite(w_all) & (w_all > 0)
-    if keep.sum() <= len(dims) + 2:
-        return None
+    if keep.sum() <= len(dims) + 2 or regression_problem(gaps[keep], sat[keep], w_all[keep]):
+        return None  # too few answers, no variance or a singular design: see analysis.preconditions
     x = np.column_stack([np.ones(int(keep.sum())), gaps[keep]])
     sub = sample_design.subset(keep) if sample_design is not None else None
     return fit_linear(x, sat[keep], w_all[keep], ["const", *[d.name for d in dims]], cov_type="HC3",
@@ -133,8 +134,8 @@ def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str
     gap = np.where(answered > 0, np.nansum(block, axis=1) / np.maximum(answered, 1), np.nan)  # mean of answered
     keep = ~np.isnan(sat) & ~np.isnan(outcome) & ~np.isnan(gap) & np.isfinite(w_all) & (w_all > 0)
     n = int(keep.sum())
-    if n < 30:
-        return None
+    if n < 30 or regression_problem(np.column_stack([gap, sat])[keep], outcome[keep], w_all[keep]):
+        return None  # too few answers, no variance or a singular design: see analysis.preconditions
     rng = np.random.default_rng(seed)
     idx = np.flatnonzero(keep)
     note = f"all {n:,} complete rows"

@@ -3,9 +3,11 @@
 The whole wave is loaded and validated once on the client. Each segment's clean rows (and its
 quarantined rows, for its own data-quality section) travel to the workers as parquet bytes with
 the spec and the report notebook, so no shared file system is assumed; a worker returns the
-rendered files as bytes and the client writes them atomically into
-``<out>/<wave>/by-<column>/<value>/``. Segments below ``min_base`` get no report but a line in
-the batch index saying why; a failed segment does not stop the others.
+rendered files as bytes and the client publishes them into ``<out>/<wave>/by-<column>/<value>/``,
+each segment's folder replaced as a whole (:mod:`csatlib.run.publish`) as soon as it arrives.
+Segments below ``min_base`` get no report but a line in the batch index saying why; a failed
+segment does not stop the others. An interrupted batch (SIGTERM, Ctrl-C) says which segments
+were published and which were not.
 
 Fixed costs are paid once per worker, not once per segment: a worker process imports the
 analysis stack once, and keeps one warm report kernel (:class:`csatlib.report.notebook.KernelPool`)
@@ -210,11 +212,14 @@ def run_batch(data: str | Path, spec_path: str | Path, wave: str, column: str, o
     """
     from ..spec import load_spec
     from .lock import wave_lock
+    from .publish import LEDGER
     from .wave import check_run_inputs, wave_folder
 
     progress = progress or (lambda m: None)
     spec = load_spec(spec_path)
     notebook_path = check_run_inputs(data, wave, out, previous, notebook or True)
+    batch_dir = Path(out) / wave_folder(wave) / f"by-{safe_name(column)}"
+    LEDGER.expect(f"the batch's segment reports ({batch_dir})")
     with wave_lock(Path(out), wave_folder(wave), timeout=wait, progress=progress):
         return _batch_locked(data, spec, wave, column, Path(out), scheduler, previous, suite_dir, force,
                              notebook_path, progress)
@@ -223,18 +228,24 @@ def run_batch(data: str | Path, spec_path: str | Path, wave: str, column: str, o
 def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, previous, suite_dir, force: bool,
                   notebook: Path, progress) -> BatchSummary:
     """The body of :func:`run_batch`, run while holding the wave's lock."""
-    from ..validation.check import REASONS_COLUMN, write_validation
+    from ..validation.check import REASONS_COLUMN
     from .previous import load_previous, segment_labels
-    from .stages import provenance_of, quality_summary, validate_file
-    from .wave import wave_folder
+    from .publish import LEDGER, recover
+    from .stages import provenance_of, quality_summary
+    from .wave import output_errors, validate_for_run, publish_validation, wave_folder
 
     t0 = time.perf_counter()
-    loaded, validation = validate_file(data, spec, wave, suite_dir, progress)
+    said = recover(out / wave_folder(wave))  # a switch of the wave's folder that a killed run left half done
+    if said:
+        progress(said)
+    loaded, validation = validate_for_run(data, spec, wave, suite_dir, progress)
     if column not in loaded.frame.columns:
         raise InputError(data, f"--by column {column!r} is not in the file")
     folder_name = f"by-{safe_name(column)}"
     batch_dir = out / wave_folder(wave) / folder_name
-    write_validation(validation, batch_dir)
+    with output_errors(batch_dir, "the batch's validation.json and quarantine.csv",
+                       "no segment report was changed"):
+        publish_validation(validation, batch_dir, wave)
     if validation.blocked:
         raise ValidationBlocked(f"{data}: validation blocked the batch: {'; '.join(validation.blocking)} "
                                 f"(see {batch_dir / 'validation.json'})", validation.blocking)
@@ -275,12 +286,38 @@ def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, prev
         }))
     common = {"spec": dict(spec.raw), "spec_source": spec.source, "wave": wave, "column": column,
               "notebook": nb_bytes, "provenance": provenance}
+    LEDGER.forget(f"the batch's segment reports ({batch_dir})")
+    LEDGER.expect(*(segment_unit(value, batch_dir / folder) for value, folder, _, _ in tasks),
+                  f"the batch index ({batch_dir / 'index.html'})")
     if tasks:
-        outcomes.update(_run_tasks(tasks, common, batch_dir, scheduler, progress))
+        with output_errors(batch_dir, "a segment report", "segments published so far are complete; the others are "
+                                                     "unchanged"):
+            outcomes.update(_run_tasks(tasks, common, batch_dir, scheduler, progress))
     ordered = [outcomes[v] for v in values]
     summary = BatchSummary(wave, column, batch_dir, ordered, time.perf_counter() - t0)
-    _write_index(summary, spec.name)
+    with output_errors(batch_dir, "the batch index", "every segment report is published"):
+        _write_index(summary, spec.name)
+    LEDGER.done(f"the batch index ({batch_dir / 'index.html'})")
     return summary
+
+
+def segment_unit(value: str, folder: Path) -> str:
+    """How the exit message names one segment's report."""
+    return f"segment {value} ({folder})"
+
+
+def _publish_segment(files: dict[str, bytes], target: Path, value: str) -> None:
+    """Write one segment's files into a staging folder and switch it in as a whole."""
+    from .publish import discard, publish, staging_dir
+
+    staging = staging_dir(target)
+    try:
+        for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "tables.xlsx",
+                     "results.json"):
+            atomic_write_bytes(staging / name, files[name])
+        publish(staging, target, unit=segment_unit(value, target))
+    finally:
+        discard(staging)
 
 
 def _run_tasks(tasks, common: dict[str, Any], batch_dir: Path, scheduler: str | None,
@@ -304,10 +341,7 @@ def _run_tasks(tasks, common: dict[str, Any], batch_dir: Path, scheduler: str | 
                 outcomes[value] = SegmentOutcome(value, folder, "failed", rows, detail)
                 progress(f"{value}: FAILED ({detail}) [{done}/{len(futures)}]")
                 continue
-            target = batch_dir / folder
-            for name in ("quarantine.csv", "validation.json", "report.ipynb", "report.html", "tables.xlsx",
-                         "results.json"):
-                atomic_write_bytes(target / name, result["files"][name])  # results.json last: complete marker
+            _publish_segment(result["files"], batch_dir / folder, value)
             outcomes[value] = SegmentOutcome(value, folder, "done", rows, "", result["headline"])
             progress(f"{value}: report written ({rows:,} rows) [{done}/{len(futures)}]")
     finally:

@@ -42,10 +42,12 @@ def wave_lock(folder: Path, name: str, timeout: float = 600.0,
     InputError
         The folder cannot be created or the lock path is not a file.
     """
+    from ..output import describe_os_error
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(folder, f"cannot create the output folder ({exc.strerror or exc})") from None
+        raise InputError(folder, f"cannot create the output folder ({describe_os_error(exc)})") from None
     path = folder / f".{name}.lock"
     try:
         import fcntl
@@ -66,7 +68,8 @@ def wave_lock(folder: Path, name: str, timeout: float = 600.0,
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise InputError(path, f"cannot open the lock file ({exc.strerror or exc})") from None
+            raise InputError(path, f"cannot open the lock file ({describe_os_error(exc)}); remove it or "
+                                   f"choose another --out") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

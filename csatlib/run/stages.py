@@ -24,6 +24,7 @@ from ..analysis.drivers import DriversSkipped, key_drivers
 from ..analysis.gap import gap_analysis
 from ..analysis.index import satisfaction_index
 from ..analysis.loyalty import loyalty_models
+from ..analysis.preconditions import plan_analyses
 from ..validation.suite import build_suite, ensure_suite
 from ..ingest.load import Wave, read_wave
 from ..analysis.kpis import kpis, segment_kpis
@@ -207,31 +208,33 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         skipped.pop("segments", None)
         skipped["scope"] = (f"This report covers only the respondents with {col} = {value}"
                             + ("; the spec defines no other segment column." if not spec.segments else "."))
+    plan = plan_analyses(clean, spec)  # preconditions: what the answers allow each model, and why not
+    skipped.update(plan.skipped)
     with timings.stage("loyalty"):
-        loyalty = loyalty_models(clean, spec)
+        loyalty = _degenerate_safe(skipped, "loyalty", loyalty_models, clean, plan.loyalty) or []
         if not loyalty:
-            skipped["loyalty"] = ("Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item."
-                                  if not (spec.loyalty or spec.nps) else
-                                  "Satisfaction → loyalty: too few answers with both satisfaction and loyalty.")
+            _fold(skipped, "loyalty", "Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item."
+                  if not (spec.loyalty or spec.nps) else
+                  "Satisfaction → loyalty: too few answers with both satisfaction and loyalty.")
     with timings.stage("gap"):
-        gaps = gap_analysis(clean, spec)
+        gaps = _degenerate_safe(skipped, "gap", gap_analysis, clean, plan.gap)
         if gaps is None:
-            skipped["gap"] = "Expectation gaps: no dimension in the spec has an expectation item."
+            _fold(skipped, "gap", "Expectation gaps: no dimension in the spec has an expectation item.")
         else:
             estimates += gaps.estimates()
     gap_drivers = None
     with timings.stage("drivers"):
-        try:
-            drivers = key_drivers(clean, spec, "perception")
-        except DriversSkipped as exc:
-            drivers, skipped["drivers"] = None, str(exc)
-        if drivers is not None:
+        drivers = None if "drivers" in skipped else \
+            _degenerate_safe(skipped, "drivers", key_drivers, clean, plan.drivers, "perception")
+        if drivers is None:
+            _fold(skipped, "drivers", "Key drivers: the spec lists fewer than two dimensions (or too few complete "
+                                      "answers).")
+            for key in [k for k in skipped if k == "drivers_gap" or k.startswith("drivers_gap.")]:
+                skipped.pop(key)
+        else:
             estimates += drivers.estimates()
-            try:
-                gap_drivers = key_drivers(clean, spec, "gap")
-            except DriversSkipped as exc:
-                if exc.reason != "dimensions":  # fewer than two gap dimensions: nothing to say
-                    skipped["drivers_gap"] = str(exc)
+            if "drivers_gap" not in skipped:
+                gap_drivers = _degenerate_safe(skipped, "drivers_gap", key_drivers, clean, plan.drivers_gap, "gap")
     with timings.stage("index"):  # weighted CSI and the PLS index model, when the spec asks for them
         index, index_skipped = satisfaction_index(clean, spec, previous.estimates if previous else None)
         skipped.update(index_skipped)
@@ -255,6 +258,34 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
         provenance=provenance, skipped=skipped, index=index, weighting=weighting, **questionnaire)
+
+
+_TITLES = {"loyalty": "Satisfaction → loyalty", "gap": "Expectation gaps", "drivers": "Key drivers",
+           "drivers_gap": "Key drivers among the expectation gaps"}
+
+
+def _fold(skipped: dict[str, str], analysis: str, default: str) -> None:
+    """An analysis skipped as a whole gets one entry: its own sentence, then its items' sentences
+    (``<analysis>.<item>``), else ``default``."""
+    parts = [skipped.pop(analysis, None)] + [skipped.pop(k) for k in list(skipped) if k.startswith(f"{analysis}.")]
+    skipped[analysis] = " ".join(p for p in parts if p) or default
+
+
+def _degenerate_safe(skipped: dict[str, str], analysis: str, fn, *args):
+    """``fn(*args)``; a numerical failure the preconditions did not foresee (a singular matrix in a
+    model on degenerate answers) skips the analysis with its reason instead of ending the run."""
+    import numpy as np
+
+    try:
+        return fn(*args)
+    except DriversSkipped as exc:  # the driver analysis says why it cannot run
+        if not (analysis == "drivers_gap" and exc.reason == "dimensions"):  # no gap dimensions: nothing to say
+            skipped[analysis] = str(exc)
+        return None
+    except np.linalg.LinAlgError as exc:
+        skipped[analysis] = (f"{_TITLES[analysis]}: not computed: the answers are too degenerate for the model "
+                             f"(numerical failure: {exc}).")
+        return None
 
 
 def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,

@@ -7,16 +7,18 @@ meanwhile, render offline HTML and publish every file atomically (results.json l
 """
 from __future__ import annotations
 
+import errno
 import os
-import shutil
 import tempfile
 import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError, ValidationBlocked
 
-__all__ = ["run_wave", "validate_command", "run_demo", "check_run_inputs", "wave_folder"]
+__all__ = ["run_wave", "validate_command", "run_demo", "check_run_inputs", "wave_folder", "publish_validation",
+           "report_unit", "index_unit", "output_errors", "validate_for_run"]
 
 Progress = Callable[[str], None]
 MAX_WAVE_LABEL = 120
@@ -68,8 +70,9 @@ def _check_writable_folder(out: str | Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        reason = "no space left on the device" if exc.errno == 28 else (exc.strerror or str(exc)).lower()
-        raise InputError(out, f"cannot write the output folder ({reason})") from None
+        from ..output import describe_os_error
+
+        raise InputError(out, f"cannot write the output folder ({describe_os_error(exc)})") from None
 
 
 def check_run_inputs(data: str | Path | None = None, wave: str | None = None, out: str | Path | None = None,
@@ -97,51 +100,142 @@ def check_run_inputs(data: str | Path | None = None, wave: str | None = None, ou
     return Path(notebook).resolve()
 
 
+def report_unit(target: Path, wave: str) -> str:
+    """How the exit message names a wave's report (see :class:`csatlib.run.publish.Ledger`)."""
+    return f"the report of wave {wave} ({target})"
+
+
+def index_unit(out: Path) -> str:
+    return f"the index ({out / 'index.html'})"
+
+
 def run_wave(data: str | Path, spec_path: str | Path, wave: str, out: str | Path = "reports",
              previous: str | Path | None = None, suite_dir: str | Path | None = None,
              progress: Progress | None = None, notebook: str | Path | None = None, wait: float = 600.0) -> Path:
     """Validate, analyse and render one wave into ``out/<wave>/``; returns that folder.
 
+    The folder is replaced as a whole (:mod:`csatlib.run.publish`): at any instant it holds one
+    run's report, never a mix.
+
     Raises
     ------
     InputError, SpecError
-        Before any work, for an unusable input (exit 2).
+        Before any work, for an unusable input (exit 2); also when the output cannot be written
+        (full disk, read-only folder): the earlier report of the wave is then unchanged.
     ValidationBlocked
-        After writing validation.json and quarantine.csv into ``out/<wave>/``.
+        After replacing validation.json and quarantine.csv in ``out/<wave>/`` (the earlier report
+        stays).
     NotebookFailed
-        The partial notebook is kept as ``out/<wave>/report.failed.ipynb``.
+        The partial notebook is published as ``out/<wave>/report.failed.ipynb`` (the earlier
+        report stays).
     LockTimeout
         Another run held the wave's lock for more than ``wait`` seconds.
     """
     from ..spec import load_spec
     from .lock import wave_lock
+    from .publish import LEDGER
 
     progress = progress or _quiet
     spec = load_spec(spec_path)
     notebook_path = check_run_inputs(data, wave, out, previous, notebook or True)
     out = Path(out)
     folder = wave_folder(wave)
+    LEDGER.expect(report_unit(out / folder, wave), index_unit(out))
     with wave_lock(out, folder, timeout=wait, progress=progress):
         return _run_locked(data, spec, wave, out, out / folder, previous, suite_dir, progress, notebook_path)
 
 
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _write_failure(exc: BaseException | None, folder: Path) -> OSError | None:
+    """The OSError behind ``exc`` (itself or its context) if it is a failure to write output:
+    a full disk, a quota, a read-only file system, or any error on a path inside ``folder``."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OSError):
+            if exc.errno in _WRITE_ERRNOS:
+                return exc
+            for name in (exc.filename, exc.filename2):
+                if name and _inside(Path(os.fsdecode(name)), folder):
+                    return exc
+        exc, seen = exc.__context__, seen + 1
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+@contextmanager
+def output_errors(folder: Path, what: str, consequence: str):
+    """Turn a failure to write into ``folder`` into one :class:`InputError` line (exit 2):
+    ``<folder>: cannot write <what> (<reason>); <consequence>``."""
+    from ..errors import NotebookFailed
+    from ..output import describe_os_error
+
+    try:
+        yield
+    except (OSError, NotebookFailed) as exc:
+        failure = _write_failure(exc, folder)
+        if failure is None:
+            raise
+        raise InputError(folder, f"cannot write {what} ({describe_os_error(failure)}); {consequence}") from None
+
+
+def validate_for_run(data, spec, wave: str, suite_dir, progress, timings=None):
+    """:func:`~csatlib.run.stages.validate_file`, with a failure to store the expectation suite
+    (full disk, read-only folder) as one error line."""
+    from ..validation.suite import suite_path
+    from .stages import validate_file
+
+    folder = suite_path(spec, suite_dir).parent
+    with output_errors(folder, "the expectation suite", "nothing was published"):
+        return validate_file(data, spec, wave, suite_dir, progress, timings)
+
+
+def publish_validation(validation, target: Path, wave: str) -> None:
+    """Replace validation.json and quarantine.csv of ``target`` together, keeping the rest of the
+    folder (an earlier report stays as it was)."""
+    from ..validation.check import write_validation
+    from .publish import discard, publish, staging_dir
+
+    staging = staging_dir(target)
+    try:
+        write_validation(validation, staging)
+        publish(staging, target, unit=f"validation.json and quarantine.csv of wave {wave} ({target})")
+    finally:
+        discard(staging)
+
+
 def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, progress, notebook: Path) -> Path:
     """The body of :func:`run_wave`, run while holding the wave's lock."""
+    from ..errors import NotebookFailed
     from ..output import atomic_write_text
     from ..report.html import FontSubset, notebook_to_html
     from ..report.index import write_index
     from ..report.notebook import WarmKernel, execute_notebook
     from ..validation.check import write_validation
     from .previous import load_previous
-    from .publish import publish, staging_dir
-    from .stages import Timings, analyse_validated, validate_file
+    from .publish import LEDGER, discard, publish, recover, staging_dir
+    from .stages import Timings, analyse_validated
 
+    said = recover(target)  # a switch that a killed run left half done
+    if said:
+        progress(said)
     timings = Timings()
+    unchanged = "the earlier report of this wave is unchanged" if (target / "results.json").exists() else \
+        "no report of this wave was published"
     kernel = WarmKernel(notebook.parent)  # starts while we validate and analyse
     try:
-        loaded, validation = validate_file(data, spec, wave, suite_dir, progress, timings)
+        loaded, validation = validate_for_run(data, spec, wave, suite_dir, progress, timings)
         if validation.blocked:
-            write_validation(validation, target)
+            with output_errors(target, "validation.json and quarantine.csv", unchanged):
+                publish_validation(validation, target, wave)
             raise ValidationBlocked(f"{data}: validation blocked the report: {'; '.join(validation.blocking)} "
                                     f"(see {target / 'validation.json'} and {target / 'quarantine.csv'})",
                                     validation.blocking)
@@ -151,33 +245,45 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
         kernel.shutdown()
         raise
     progress(f"analysed: {len(results.estimates)} estimates")
-    staging = staging_dir(target)
+    staging = None
     try:
-        write_validation(validation, staging)
-        results.write(staging / "results.json")
-        from .tables import write_run_banner  # banner.xlsx + banner.csv when the spec has banner:
-        write_run_banner(loaded, validation, staging, timings, progress)
-        # the page's Chinese glyphs come from the results and the notebook: subset the font meanwhile
-        font = FontSubset((staging / "results.json").read_text(encoding="utf-8")
-                          + notebook.read_text(encoding="utf-8"))
-        with timings.stage("notebook"):
-            # the kernel runs in the notebook's folder: hand it an absolute path to the results
-            execute_notebook(notebook, staging / "report.ipynb", {"results_dir": str(staging.resolve())},
-                             failed_copy=target / "report.failed.ipynb", kernel=kernel)
-        progress("notebook executed")
-        with timings.stage("html"):
-            atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb", font))
-        with timings.stage("exports"):  # tables.xlsx and report.pdf beside report.html
-            from ..report.exports import write_exports
-            write_exports(staging, progress=progress)
-        publish(staging, target)
+        with output_errors(target, "the new report", unchanged):
+            staging = staging_dir(target)
+            write_validation(validation, staging)
+            results.write(staging / "results.json")
+            from .tables import write_run_banner  # banner.xlsx + banner.csv when the spec has banner:
+            write_run_banner(loaded, validation, staging, timings, progress)
+            # the page's Chinese glyphs come from the results and the notebook: subset the font meanwhile
+            font = FontSubset((staging / "results.json").read_text(encoding="utf-8")
+                              + notebook.read_text(encoding="utf-8"))
+            failed = staging / "report.failed.ipynb"
+            try:
+                with timings.stage("notebook"):
+                    # the kernel runs in the notebook's folder: hand it an absolute path to the results
+                    execute_notebook(notebook, staging / "report.ipynb", {"results_dir": str(staging.resolve())},
+                                     failed_copy=failed, kernel=kernel)
+            except NotebookFailed as exc:
+                if _write_failure(exc, target) is not None or not failed.exists():
+                    raise
+                for entry in staging.iterdir():  # publish the partial notebook alone; the earlier report stays
+                    if entry != failed:
+                        entry.unlink()
+                publish(staging, target, unit=f"report.failed.ipynb of wave {wave} ({target})")
+                kept = target / "report.failed.ipynb"
+                raise NotebookFailed(str(exc).replace(str(failed), str(kept)), str(kept)) from None
+            progress("notebook executed")
+            with timings.stage("html"):
+                atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb", font))
+            with timings.stage("exports"):  # tables.xlsx and report.pdf beside report.html
+                from ..report.exports import write_exports
+                write_exports(staging, progress=progress)
+            publish(staging, target, remove=("report.failed.ipynb",), unit=report_unit(target, wave))
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    failed = target / "report.failed.ipynb"
-    if failed.exists():
-        failed.unlink()
-    write_index(out)
+        if staging is not None:
+            discard(staging)
+    with output_errors(out, "the index", f"the report of wave {wave} was published to {target}"):
+        write_index(out)
+    LEDGER.done(index_unit(out))
     progress(f"report written to {target / 'report.html'} "
              f"(stages: {', '.join(f'{k} {v:.1f}s' for k, v in timings.stages.items())})")
     return target
@@ -185,20 +291,23 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
 
 def validate_command(data, spec_path, wave, out="reports", suite_dir=None, progress=None,
                      wait: float = 600.0) -> Path:
-    """``csat validate``: write validation.json and quarantine.csv; raise ValidationBlocked if blocked."""
+    """``csat validate``: write validation.json and quarantine.csv (replacing both together, nothing
+    else in the wave's folder changes); raise ValidationBlocked if blocked."""
     from ..spec import load_spec
-    from ..validation.check import write_validation
     from .lock import wave_lock
-    from .stages import validate_file
+    from .publish import LEDGER
 
     progress = progress or _quiet
     spec = load_spec(spec_path)
     check_run_inputs(data, wave, out)
     folder = wave_folder(wave)
     target = Path(out) / folder
+    LEDGER.expect(f"validation.json and quarantine.csv of wave {wave} ({target})")
     with wave_lock(Path(out), folder, timeout=wait, progress=progress):
-        _, validation = validate_file(data, spec, wave, suite_dir, progress)
-        write_validation(validation, target)
+        _, validation = validate_for_run(data, spec, wave, suite_dir, progress)
+        with output_errors(target, "validation.json and quarantine.csv",
+                      "the earlier files of this wave are unchanged"):
+            publish_validation(validation, target, wave)
     if validation.blocked:
         raise ValidationBlocked(f"{data}: validation failed: {'; '.join(validation.blocking)} "
                                 f"(see {target / 'validation.json'})", validation.blocking)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
 from ..frame import HEADER_ROW, STRAIGHTLINE
+from ..output import atomic_write_text
 from ..spec import Spec
 
 __all__ = ["build_suite", "suite_path", "default_suite_dir", "ensure_suite", "write_suite", "read_suite", "SuiteUpdate",
@@ -214,14 +213,8 @@ def to_json(suite: dict[str, Any]) -> str:
 
 
 def write_suite(suite: dict[str, Any], path: str | Path) -> Path:
-    """Write a suite atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(to_json(suite))
-    os.replace(tmp, path)
-    return path
+    """Write a suite atomically (temp file + rename; the temp file is removed if writing fails)."""
+    return atomic_write_text(path, to_json(suite))
 
 
 def read_suite(path: str | Path) -> dict[str, Any]:
