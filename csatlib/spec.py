@@ -182,7 +182,7 @@ class Scale:
     high: float
 
     def __str__(self) -> str:
-        return f"{_fmt(self.low)}-{_fmt(self.high)}"
+        return f"{format_number(self.low)}-{format_number(self.high)}"
 
     @property
     def width(self) -> float:
@@ -609,7 +609,7 @@ _DIMENSION_KEYS = {"perception", "items", "expectation", "importance", "scale", 
 STRAIGHTLINE_MODES = ("quarantine", "flag", "off")
 
 
-def _fmt(x: float) -> str:
+def format_number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
@@ -672,7 +672,7 @@ class _Parser:
         low = self._number(value[0], f"{path}[0]")
         high = self._number(value[1], f"{path}[1]")
         if low >= high:
-            raise SpecError(f"{path} is inverted or empty: [{_fmt(low)}, {_fmt(high)}] needs low < high")
+            raise SpecError(f"{path} is inverted or empty: [{format_number(low)}, {format_number(high)}] needs low < high")
         return Scale(low, high)
 
     @staticmethod
@@ -721,8 +721,8 @@ class _Parser:
                 raise SpecError(f"{path}.top_box is required (the satisfaction rate is the share >= top_box)")
             tb = self._number(m["top_box"], f"{path}.top_box")
             if not (scale.low < tb <= scale.high):
-                raise SpecError(f"{path}.top_box {_fmt(tb)} is outside the scale {scale} "
-                                f"(it must be above {_fmt(scale.low)} and at most {_fmt(scale.high)})")
+                raise SpecError(f"{path}.top_box {format_number(tb)} is outside the scale {scale} "
+                                f"(it must be above {format_number(scale.low)} and at most {format_number(scale.high)})")
         reverse = self._flag(m.get("reverse"), f"{path}.reverse")
         self._add_answer(column, path, path, scale, m, reverse=reverse)
         return Item(column, scale, tb, label, reverse=reverse)
@@ -789,7 +789,7 @@ class _Parser:
                 for v in getattr(own, kind):
                     key = answer_key(v)
                     if isinstance(key, float) and scale is not None and scale.low <= key <= scale.high:
-                        raise SpecError(f"{path}.codes.{kind}: {_fmt(key)} is on the scale {scale}; a code "
+                        raise SpecError(f"{path}.codes.{kind}: {format_number(key)} is on the scale {scale}; a code "
                                         f"must lie outside the scale")
                     if answers and key in answers:
                         raise SpecError(f"{path}.codes.{kind}: {v!r} is also listed as a positive or "
@@ -831,7 +831,7 @@ class _Parser:
                                 f"case and spaces)")
             if not binary and scale is not None and not (scale.low <= num <= scale.high) \
                     and float(num) not in code_numbers:
-                raise SpecError(f"{path}.{label}: code {_fmt(num)} is neither on the scale {scale} nor one of "
+                raise SpecError(f"{path}.{label}: code {format_number(num)} is neither on the scale {scale} nor one of "
                                 f"the item's codes")
             out[key] = float(num)
         return out
@@ -979,7 +979,7 @@ class _Parser:
             nps = self._item(m["nps"], "nps")
             if (nps.scale.low, nps.scale.high) != NPS_SCALE:
                 raise SpecError(f"nps.scale must be [0, 10] (promoters 9-10, detractors 0-6), got "
-                                f"[{_fmt(nps.scale.low)}, {_fmt(nps.scale.high)}]")
+                                f"[{format_number(nps.scale.low)}, {format_number(nps.scale.high)}]")
         loyalty_raw = m.get("loyalty") or []
         if not isinstance(loyalty_raw, list):
             raise SpecError(f"loyalty must be a list of items, got {_kind(loyalty_raw)}")
@@ -1321,7 +1321,7 @@ class _Parser:
             for v, share in shares.items():
                 if isinstance(v, bool) or not isinstance(v, (str, int, float)):
                     raise SpecError(f"{p}: {v!r} is not a value of a column")
-                key = _fmt(v) if isinstance(v, (int, float)) else str(v)
+                key = format_number(v) if isinstance(v, (int, float)) else str(v)
                 if key in out:
                     raise SpecError(f"{p} lists the value {key!r} twice")
                 out[key] = self._number(share, f"{p}.{key}", low=0, high=1, low_open=True)
@@ -1337,7 +1337,7 @@ class _Parser:
             low = self._number(t[0], "weighting.trim[0]", low=0)
             high = self._number(t[1], "weighting.trim[1]", low=0, low_open=True)
             if not (low < 1 < high):
-                raise SpecError(f"weighting.trim [{_fmt(low)}, {_fmt(high)}] must have low < 1 < high "
+                raise SpecError(f"weighting.trim [{format_number(low)}, {format_number(high)}] must have low < 1 < high "
                                 f"(bounds are ratios to the mean weight)")
             trim = (float(low), float(high))
         if not rake and trim is None:

@@ -36,7 +36,7 @@ from ..ingest.load import Wave
 from ..ingest.recode import AnswerView, FileMissing, analysis_numbers, answer_view, band_labels, band_numbers, \
     screened_rows
 from ..output import atomic_write_json, atomic_write_text, to_jsonable
-from ..spec import Spec, _fmt, answer_key
+from ..spec import Spec, format_number, answer_key
 
 __all__ = ["ExpectationOutcome", "ValidationResult", "validate_wave", "validation_frame", "REASONS_COLUMN",
            "ROW_COLUMN"]
@@ -432,7 +432,7 @@ def _show(v: Any) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
         return "missing"
     if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
-        return _fmt(float(v))
+        return format_number(float(v))
     if isinstance(v, (float, np.floating)):
         return repr(float(v))
     text = str(v)
@@ -443,7 +443,7 @@ def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any,
     """One short, human-readable reason for one failing cell."""
     col = column or "row"
     if check == "scale":
-        return f"{col}: {_show(value)} outside {_fmt(kwargs['min_value'])}-{_fmt(kwargs['max_value'])}"
+        return f"{col}: {_show(value)} outside {format_number(kwargs['min_value'])}-{format_number(kwargs['max_value'])}"
     if check == "numeric":
         return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is not a number"
     if check == "label":
@@ -463,7 +463,7 @@ def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any,
     if check == "category":
         return f"{col}: {_show(value)} not in allowed values"
     if check == "speeder":
-        return f"speeder: {_show(value)}s < {_fmt(kwargs['min_value'])}s"
+        return f"speeder: {_show(value)}s < {format_number(kwargs['min_value'])}s"
     if check == "straightline":
         if spec.quality.min_items is not None:
             return (f"straight-liner: same answer to every answered item (at least {spec.quality.min_items} of "
