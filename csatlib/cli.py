@@ -1,4 +1,4 @@
-"""The ``csat`` command line (DESIGN "CLI (contract)").
+"""The ``csat`` command line (docs/cli.md).
 
 Exit codes: 0 success; 1 the data failed a blocking expectation (validation.json and
 quarantine.csv are still written); 2 bad usage or unreadable input (one line on stderr naming

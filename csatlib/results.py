@@ -1,4 +1,4 @@
-"""Result objects and the one serialiser of results.json (DESIGN "results.json (contract)").
+"""Result objects and the one serialiser of results.json (docs/outputs.md).
 
 Every number the report shows is an :class:`Estimate` in :class:`Results`; the notebook reads
 results.json back with :func:`load_results`, so the report and the machine-readable file can

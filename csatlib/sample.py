@@ -1,4 +1,4 @@
-"""Deterministic generator of realistic waves for DESIGN.md's ``retail-csat`` spec.
+"""Deterministic generator of realistic waves for the ``retail-csat`` sample spec.
 
 The sample exercises the whole product: design weights, segments (one with Chinese labels and
 one value whose base is below ``min_base``), a loyalty curve that jumps at the top of the

@@ -1,4 +1,4 @@
-"""The survey spec: the YAML contract of DESIGN.md parsed into typed, immutable objects.
+"""The survey spec: the YAML contract (docs/spec-reference.md) parsed into typed, immutable objects.
 
 Every stage reads the spec instead of hard-coding column names. Parsing is strict: unknown
 keys, wrong types, inverted scales and a column used in two roles are errors that name the
@@ -23,7 +23,7 @@ from .errors import SpecError
 
 __all__ = ["Scale", "Item", "Dimension", "Quality", "Source", "Spec", "load_spec", "parse_spec", "Banner",
            "IndexSpec", "Construct", "IndexModelSpec", "Codes", "Answer", "ScreenOut", "MultipleResponse",
-           "answer_key", "CODE_KINDS", "COMPOSITE_PREFIX", "composite_column", "Design", "Weighting"]
+           "answer_key", "CODE_KINDS", "COMPOSITE_PREFIX", "composite_column", "Design", "Weighting", "spec_keys"]
 
 NPS_SCALE = (0, 10)
 
@@ -77,7 +77,7 @@ def answer_key(value: Any) -> float | str | None:
 
 @dataclass(frozen=True)
 class Codes:
-    """Answer codes that are legitimate answers but not ratings (DESIGN: ``codes:``).
+    """Answer codes that are legitimate answers but not ratings (spec key ``codes:``).
 
     Each kind holds numbers and/or text labels as the spec wrote them. A code is excluded from
     the analyses of its item (set to missing in the analysis view), reported as a share, and is
@@ -244,7 +244,7 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Quality:
-    """Data-quality thresholds (DESIGN "Validation rules")."""
+    """Data-quality thresholds (docs/validation.md)."""
 
     min_duration_s: float | None = None
     max_straightline_share: float = 0.05
@@ -544,7 +544,7 @@ def load_spec(path: str | Path) -> Spec:
     Parameters
     ----------
     path : str or Path
-        A YAML file following DESIGN.md's spec contract.
+        A YAML file following the spec contract (docs/spec-reference.md).
 
     Returns
     -------
@@ -1474,3 +1474,8 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def spec_keys() -> list[str]:
+    """Every top-level key a survey spec may use, sorted (docs/spec-reference.md documents each)."""
+    return sorted(_TOP_KEYS)

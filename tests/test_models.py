@@ -51,7 +51,7 @@ def test_linear_collapsed_equals_row_level_hc(survey, weighted, cov_type):
 
 
 def test_statsmodels_glm_freq_weights_return_hc0_for_hc3(survey):
-    # the trap NOTES.md records, checked again: GLM(freq_weights) asked for HC3 gives HC0
+    # a statsmodels trap, checked again: GLM(freq_weights) asked for HC3 gives HC0
     s, y, freq = survey
     x, _ = design(s)
     glm_hc3 = sm.GLM(y, x, freq_weights=freq).fit(cov_type="HC3")

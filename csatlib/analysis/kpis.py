@@ -236,7 +236,7 @@ def dimension_kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None)
 
 
 def kpi_test(kind: str, a: MeanEstimate, b: MeanEstimate) -> TestResult:
-    """The test DESIGN prescribes for comparing one KPI between two independent groups."""
+    """The test the statistics contract prescribes for comparing one KPI between two independent groups."""
     if kind == "rate":
         return two_proportion_z_test(a.mean, a.n_eff, b.mean, b.n_eff)
     if kind == "nps":

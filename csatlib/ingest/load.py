@@ -506,7 +506,7 @@ def _labelled(values: pd.Series, labels: dict | None, use_labels: bool) -> pd.Se
 
 def add_derived_columns(frame: pd.DataFrame, spec: Spec, declared: dict[str, FileMissing] | None = None,
                         view: AnswerView | None = None) -> pd.DataFrame:
-    """Add the derived columns (DESIGN: load → frame + derived columns).
+    """Add the derived columns (load → frame + derived columns).
 
     Gaps per dimension, composite scores, each rated column's answer codes, and the
     straight-line, speeder and repeated-header flags; see

@@ -1,6 +1,6 @@
 """Regression models fitted on collapsed response patterns, equal to their row-level fits.
 
-Facts this module is built on (../shared/NOTES.md, checked again in tests/test_models.py):
+Facts this module is built on (measured on statsmodels 0.15, checked again in tests/test_models.py):
 
 * statsmodels' GLM with ``freq_weights`` returns HC0 when asked for HC1-HC3, and WLS on patterns
   with ``weights = count`` has the wrong degrees of freedom. :func:`fit_linear` therefore computes

@@ -1,6 +1,6 @@
 """Build, store and reconcile the Great Expectations suite of a survey spec.
 
-The suite is generated from the spec (DESIGN "Validation rules") and stored as GX 1.x JSON beside the
+The suite is generated from the spec (docs/validation.md) and stored as GX 1.x JSON beside the
 spec, in ``<spec folder>/expectations/<spec name>.json``, with sorted keys, so a diff shows what changed. Each generated
 expectation carries ``meta.csat`` (its key, level and check, and a fingerprint of the kwargs it
 was generated with). That lets :func:`ensure_suite` rebuild the suite when the spec changes
@@ -71,7 +71,7 @@ def _kwargs_fingerprint(kwargs: dict[str, Any]) -> str:
 
 
 def generated_expectations(spec: Spec) -> list[dict[str, Any]]:
-    """The expectations DESIGN's validation contract derives from a spec, as GX JSON dicts."""
+    """The expectations the validation rules (docs/validation.md) derive from a spec, as GX JSON dicts."""
     ex: list[dict[str, Any]] = []
     add = ex.append
     q = spec.quality
