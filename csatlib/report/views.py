@@ -24,11 +24,12 @@ from ..results import ALPHA, Estimate, LoyaltyModel, ModelSummary, Results
 from . import charts
 from .labels import Labels, humanise
 from .priorities import BORDERLINE, VERDICTS, PriorityTable, priority_table
+from .questionnaire import has_questionnaire, questionnaire_section, weighting_section
 from .wording import (SMALL_CHANGE, finite, fmt, fmt_change, fmt_ci, format_p, is_small_change,
                       kind_of, plural)
 
 __all__ = ["Fragment", "Section", "sections", "header", "findings_section", "kpi_section", "trend_section",
-           "index_section",
+           "index_section", "questionnaire_and_weights_section",
            "priorities_section", "segments_section", "loyalty_section", "gaps_section", "verbatims_section",
            "quality_section", "skipped_section", "appendix_section", "report_body", "FILES_MARKER",
            "SIBLING_FILES", "heading", "title"]
@@ -125,6 +126,8 @@ def sections(results: Results) -> list[Section]:
         out.append(Section("gaps", "Expectation gaps", "Gaps"))
     if results.verbatims:
         out.append(Section("verbatims", "Verbatim comments", "Comments"))
+    if has_questionnaire(results) or results.weighting is not None:
+        out.append(Section("questionnaire", "Answers, composites and weights", "Answers"))
     out.append(Section("quality", "Data quality", "Data quality"))
     if _skipped(results):
         out.append(Section("not-included", "Not in this report", "Not included"))
@@ -474,6 +477,13 @@ def index_section(results: Results) -> Fragment:
     from .index_model import index_section as body  # index_model builds on this module's Fragment
 
     return _section("index", "Satisfaction index", str(body(results)))
+
+
+def questionnaire_and_weights_section(results: Results) -> Fragment:
+    """Non-substantive answers, composites, multiple-response shares, stated vs derived importance
+    and the weights (:mod:`csatlib.report.questionnaire`), when the run has any of them."""
+    body = questionnaire_section(results) + weighting_section(results)
+    return _section("questionnaire", "Answers, composites and weights", body) if body else Fragment("")
 
 
 def segments_section(results: Results) -> Fragment:
