@@ -470,7 +470,8 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
             if count:
                 normalised[col] = count
         elif table.text:
-            out[col] = values.where(~missing_mask(values)) if len(values) else values
+            missing = missing_mask(values) if len(values) else np.zeros(0, dtype=bool)
+            out[col] = values.where(~missing) if missing.any() else values  # no copy when nothing is missing
         elif col in text_cols:
             out[col] = _labelled(values, labels.get(col), col in spec.segments or col in spec.categories)
         else:
