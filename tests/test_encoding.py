@@ -18,12 +18,16 @@ KOREAN = ["서울", "부산", "대구", "인천"]
 COMMENTS = ["좋아요", "키오스크가 느려요", "직원이 친절합니다", ""]
 
 
+# Chinese characters both encodings hold (hanja in CP949)
+HANJA = ["北京", "東京", "大學", "市場"]
+
+
 def kiosk_frame(n: int = 12) -> pd.DataFrame:
     return pd.DataFrame({
         "rid": [f"K{i:03d}" for i in range(n)],
         "city": [KOREAN[i % 4] for i in range(n)],
         "sat": [(i % 5) + 1 for i in range(n)],
-        "note": [COMMENTS[i % 4] for i in range(n)],
+        "note": [COMMENTS[i % 4] + (" " + HANJA[i % 4] if i % 3 == 0 else "") for i in range(n)],
     })
 
 
@@ -83,14 +87,16 @@ def test_cp949_file_with_sentences_is_detected(tmp_path, n):
     assert wave.frame["note"].fillna("").tolist() == frame["note"].tolist()
 
 
-def test_same_content_in_gb18030_reads_back(tmp_path):
+@pytest.mark.parametrize("n", [2, 40])
+def test_same_content_in_gb18030_reads_back(tmp_path, n):
     # GB18030 spells Hangul with four-byte sequences that CP949 cannot decode: unambiguous
     path = tmp_path / "kiosk.csv"
-    frame = kiosk_frame(2)
+    frame = kiosk_frame(n)
     write(frame, path, "gb18030")
     wave = read_wave(path, parse_spec(kiosk_spec()))
     assert wave.encoding == "gb18030"
     assert wave.frame["city"].tolist() == frame["city"].tolist()
+    assert wave.frame["note"].fillna("").tolist() == frame["note"].tolist()  # Korean and Chinese intact
 
 
 def test_chinese_gbk_file_is_read_as_gb18030(tmp_path):

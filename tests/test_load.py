@@ -337,3 +337,16 @@ def test_source_key_errors_name_the_key(source, message):
 
     with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         parse_spec({**_BASE, "source": source})
+
+
+def test_provenance_says_how_the_file_was_read(tmp_path):
+    from csatlib.run.stages import provenance_of
+
+    path = tmp_path / "export.csv"
+    path.write_bytes("ID;Region;Gewicht;Zufriedenheit;Preis;Kommentar\n1;Süd;1,5;８;4;x\n".encode("utf-8"))
+    wave = read_wave(path, parse_spec(EURO_SPEC))
+    inp = provenance_of(wave).input
+    assert inp["encoding"] == "utf-8" and inp["delimiter"] == ";" and inp["decimal"] == ","
+    assert inp["normalised_cells"] == {"Gewicht": 1, "Zufriedenheit": 1}
+    assert inp["header_row"] == 1 and inp["sheet"] is None and inp["pii_dropped"] == []
+    assert any("numbers normalised" in n for n in inp["notes"])

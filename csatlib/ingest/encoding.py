@@ -48,7 +48,7 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Decoded:
     """A decoded file.
 
@@ -299,6 +299,8 @@ def _fields(line: str) -> list[str]:
 # plausibility of a decoded text
 @functools.lru_cache(maxsize=65536)
 def _script(ch: str) -> str:
+    if len(ch) != 1:
+        return "none"
     try:
         name = unicodedata.name(ch)
     except ValueError:
@@ -316,7 +318,7 @@ def _script(ch: str) -> str:
 
 
 # scripts a reading in each encoding family is expected to produce (besides ASCII and punctuation)
-_EXPECTED = {"han": {"han", "fullwidth", "cjk-punct"}, "hangul": {"hangul", "fullwidth", "cjk-punct"},
+_EXPECTED = {"han": {"han", "fullwidth", "cjk-punct"}, "hangul": {"hangul", "han", "fullwidth", "cjk-punct"},
              "japanese": {"han", "kana", "fullwidth", "cjk-punct"}, "latin": {"latin"},
              "cyrillic": {"cyrillic"}, "greek": {"greek"}, "hebrew": {"hebrew"}, "arabic": {"arabic"},
              "thai": {"thai"}}
@@ -333,8 +335,6 @@ def _rare(ch: str, encoding: str) -> bool:
             # KS X 1001 holds the 2,350 syllables of everyday Korean (Python's euc_kr spells the
             # others as 8-byte make-up sequences)
             return len(ch.encode("euc_kr")) != 2
-        elif encoding == "cp949" and script == "han":
-            return True          # hanja are rare in survey answers
         elif encoding == "cp950" and script == "han":
             return not (0xA4 <= ch.encode("cp950")[0] <= 0xC6)  # Big5 level 1: frequent characters
         elif encoding in ("cp932", "euc_jp") and script == "han":
@@ -386,6 +386,8 @@ def plausibility(text: str, encoding: str) -> float:
             nxt = text[i + 1] if i + 1 < n else ""
             if prev.isascii() and prev.isalpha() and nxt.isascii() and nxt.isalpha():
                 bad = True
+        if encoding == "cp949" and script == "han" and "hangul" in (_script(prev), _script(text[i + 1] if i + 1 < n else "")):
+            bad = True  # Korean writes hanja as words of their own (大學, 대학(大學)), not glued to Hangul
         if script == "greek" and (ch in "ΐΰ" or (ch == "ς" and i + 1 < n and text[i + 1].isalpha())):
             bad = True  # rare letters; final sigma inside a word
         elif script == "thai" and (ch in "๏๚๛" or (ch in _THAI_LEADING and _script(text[i + 1] if i + 1 < n else "")

@@ -165,6 +165,7 @@ class Table:
     value_labels: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     text: bool = True  # cells are text as read (csv, xlsx), not typed values (sav, parquet)
+    longest: int | None = None  # an upper bound on any cell's length in characters, when known
 
 
 def _sha256(path: Path) -> str:
@@ -280,8 +281,8 @@ def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> 
                            evidence=[s for s in _spec_strings(dict(spec.raw)) if not s.isascii()],
                            shown={header_key(c) for c in labels})
     text = decoded.text
-    del data
-    if "\r" in text:
+    carriage = "\r" in text
+    if carriage:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(path, "file has no header row or data")
@@ -289,8 +290,10 @@ def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> 
     layout = sniff_layout(text, wanted_keys, delimiter=source.delimiter, header_row=source.header_row,
                           default=default)
     notes = [f"encoding {decoded.encoding} {decoded.note}"] if decoded.note else []
-    body = text.encode("utf-8")
-    del text
+    # the scan and the parser read UTF-8 bytes with \n line ends: a plain UTF-8 file already is
+    body = data if decoded.how == "utf-8" and not carriage else text.encode("utf-8")
+    decoded.text = ""  # the bytes are all that is needed from here: free the decoded copy
+    del data, text
     offset, first_line = 0, 1
     if layout.header_row > 1:
         offset, first_line = _record_offset(body, layout.delimiter, layout.header_row - 1)
@@ -310,17 +313,16 @@ def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> 
         raise InputError(path, f"duplicate column names {dupes}")
     data_bytes = body[scan.header_end:]
     names = [f"c{i}" for i in range(len(headers))]
+    longest = int(np.diff(np.append(scan.starts, len(body))).max()) if scan.n_records else 0
     if scan.n_records and not scan.blank_like and bool(np.all(scan.fields == len(headers))):
-        longest = int(np.diff(np.append(scan.starts, len(body))).max())
         frame = _parse_arrow(data_bytes, names, layout.delimiter, multiline=bool(np.any(scan.spans > 1)),
                              block_size=max(1 << 20, 2 * longest + 1024))
     else:
         frame = _parse_pandas(data_bytes, names, layout.delimiter)
-    first = frame["c0"].to_numpy(dtype=object) if len(frame) else []
-    verify_rows(scan, body, layout.delimiter, first, len(frame), path)
+    verify_rows(scan, body, layout.delimiter, frame["c0"], len(frame), path)
     frame.columns = headers
     return Table(frame, "csv", encoding=decoded.encoding, encoding_source=decoded.how, delimiter=layout.delimiter,
-                 header_row=layout.header_row, notes=notes)
+                 header_row=layout.header_row, notes=notes, longest=longest)
 
 
 def _record_offset(body: bytes, delimiter: str, records: int) -> tuple[int, int]:
@@ -457,14 +459,15 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     if reserved:
         raise InputError(path, f"column {reserved[0]!r} uses the reserved prefix {DERIVED_PREFIX!r}")
     frame = frame.reset_index(drop=True)
+    may_be_long = table.longest is None or table.longest > MAX_CELL_CHARS
     for col in spec.text:
-        before = (frame[col].astype("string").str.len() > MAX_CELL_CHARS).fillna(False).sum()
+        before = (frame[col].astype("string").str.len() > MAX_CELL_CHARS).fillna(False).sum() if may_be_long else 0
         frame[col] = redact_series(frame[col])
         if before:
             notes.append(f"{col}: {int(before)} cell{'s' if before > 1 else ''} longer than {MAX_CELL_CHARS:,} "
                          f"characters cut")
     numeric = _numeric_columns(spec)
-    if table.text:
+    if table.text and may_be_long:
         _cap_cells(frame, set(spec.text), notes)
     raw = frame
     decimal = spec.data_source.decimal or (sniff_decimal([frame[c] for c in numeric]) if table.text else None)
@@ -478,7 +481,8 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
             if count:
                 normalised[col] = count
         elif table.text:
-            out[col] = values.where(~missing_mask(values)) if len(values) else values
+            missing = missing_mask(values) if len(values) else np.zeros(0, dtype=bool)
+            out[col] = values.where(~missing) if missing.any() else values  # no copy when nothing is missing
         elif col in text_cols:
             out[col] = _labelled(values, labels.get(col), col in spec.segments or col in spec.categories)
         else:

@@ -49,13 +49,14 @@ def _arrow(values: pd.Series):
 
 
 def missing_mask(values: pd.Series) -> np.ndarray:
-    """Cells that are missing: NA, empty or blank, or one of :data:`NA_TOKENS`."""
+    """Cells that are missing: NA, empty or only spaces, or one of :data:`NA_TOKENS` as written."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = _arrow(values)
-    blank = pc.is_in(pc.utf8_trim_whitespace(arr), value_set=pa.array(sorted(NA_TOKENS)))
-    return pc.or_kleene(pc.is_null(arr), blank).fill_null(True).to_numpy(zero_copy_only=False)
+    token = pc.is_in(arr, value_set=pa.array(sorted(NA_TOKENS)))
+    blank = pc.utf8_is_space(arr)  # only spaces (an empty cell is the token "")
+    return pc.or_kleene(pc.or_kleene(pc.is_null(arr), token), blank).fill_null(True).to_numpy(zero_copy_only=False)
 
 
 def parse_number(text: str, decimal: str = ".") -> float | None:

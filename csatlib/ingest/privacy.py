@@ -156,17 +156,23 @@ def redact_text(text: str) -> str:
     """
     if not isinstance(text, str):
         return text
+    return _redact(text, scan_digits=True)
+
+
+def _redact(text: str, scan_digits: bool) -> str:
+    """:func:`redact_text`; ``scan_digits=False`` when the text is known to hold fewer than seven
+    digits (no number pattern can then match)."""
     shadow = text if text.isascii() or not _shadowable().search(text) else text.translate(_shadow_table())
     spans: list[tuple[int, int, int, str]] = [(s, 0, e, "email") for s, e in _email_spans(shadow)]
     n = len(shadow)
-    for m in _RUN.finditer(shadow):
+    for m in (_RUN.finditer(shadow) if scan_digits else ()):
         s, e = m.span()
         if e - s < 7 or _inside_token(shadow, s, e, n) or (s and shadow[s - 1] == "+"):
             continue  # part of a longer token (a product code, a hash)
         kind = _classify(m.group(0))
         if kind:
             spans.append((s, 1, e, kind))
-    for m in _PASSPORT.finditer(shadow):
+    for m in (_PASSPORT.finditer(shadow) if scan_digits else ()):
         s, e = m.span()
         if not _inside_token(shadow, s, e, n):
             spans.append((s, 2, e, "id_number"))
@@ -193,16 +199,16 @@ def cap_text(text: str, limit: int = MAX_CELL_CHARS) -> str:
     return f"{text[:limit]} […cut: {len(text) - limit:,} more characters]"
 
 
-def clean_text(text: str, limit: int = MAX_CELL_CHARS) -> str:
+def clean_text(text: str, limit: int = MAX_CELL_CHARS, scan_digits: bool = True) -> str:
     """Redact one cell and cap its length. Text far past the cap is dropped before redaction (so the
     cost is bounded per cell), keeping a margin longer than any e-mail address so nothing the final
     cut keeps was split before it was redacted."""
     if not isinstance(text, str):
         return text
     if len(text) > limit + _MARGIN:
-        kept = redact_text(text[: limit + _MARGIN])[:limit]
+        kept = _redact(text[: limit + _MARGIN], scan_digits)[:limit]
         return f"{kept} […cut: {len(text) - limit:,} more characters]"
-    return cap_text(redact_text(text), limit)
+    return cap_text(_redact(text, scan_digits), limit)
 
 
 def redact_series(values: pd.Series, limit: int | None = MAX_CELL_CHARS) -> pd.Series:
@@ -211,16 +217,19 @@ def redact_series(values: pd.Series, limit: int | None = MAX_CELL_CHARS) -> pd.S
     if values.empty:
         return values
     text = values.astype("string")
-    # only texts with an at sign or a digit of any common script can hold PII, and only long
-    # ones need cutting: a vectorised test spares the scan the rest
-    # (every pattern needs an at sign or at least seven digits)
-    digits = text.str.count(_DIGIT).fillna(0).to_numpy()
-    candidates = (digits >= 7) | text.str.contains(_AT_CLASS, regex=True).fillna(False).to_numpy(bool)
+    # only texts with an at sign or at least seven digits (of any common script) can hold PII,
+    # and only long ones need cutting: a vectorised test spares the scan the rest
+    many_digits = (text.str.count(_DIGIT).fillna(0).to_numpy() >= 7)
+    candidates = many_digits | text.str.contains(_AT_CLASS, regex=True).fillna(False).to_numpy(bool)
     if limit is not None:
         candidates |= (text.str.len() > limit).fillna(False).to_numpy(bool)
     if not candidates.any():
         return values
+    def one(value, scan_digits: bool):
+        if not isinstance(value, str):
+            return value
+        return _redact(value, scan_digits) if limit is None else clean_text(value, limit, scan_digits)
+
     out = values.astype(object)
-    fn = redact_text if limit is None else (lambda v: clean_text(v, limit))
-    out[candidates] = [fn(v) if isinstance(v, str) else v for v in out[candidates]]
+    out[candidates] = [one(v, d) for v, d in zip(out[candidates], many_digits[candidates])]
     return out

@@ -258,6 +258,7 @@ def verify_rows(scan: RecordScan, body: bytes, delimiter: str, parsed_first, n_p
     """
     if n_parsed == scan.n_records:
         return
+    parsed_first = list(parsed_first)
     line = None
     for i in range(min(n_parsed, scan.n_records)):
         end = scan.starts[i + 1] if i + 1 < scan.n_records else len(body)
