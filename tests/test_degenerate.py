@@ -28,6 +28,7 @@ from csatlib.spec import parse_spec
 from .conftest import HOTEL_SPEC, make_hotel_wave, run_cli
 
 WAVE = "2026-秋"
+EARLIER = "2026-夏"
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 EXAMPLES = 150 if PROFILE == "fuzz" else 8
 
@@ -139,6 +140,34 @@ def test_regression_checks_match_a_direct_computation():
     assert regression_problem(x[:5], y[:5], None, ["a", "b", "c"]) == "only 5 complete answers (at least 6 needed)"
 
 
+def test_constant_waves_are_never_called_significantly_different():
+    """Two waves where everyone is a promoter: the NPS change is 0 with no test, not a rounding
+    difference of 1e-14 that a z test with an SE of 1e-15 calls significant."""
+    from csatlib.analysis.change import compare_waves
+    from csatlib.analysis.kpis import kpis
+    from csatlib.stats.estimators import weighted_mean
+
+    m = weighted_mean([100.0] * 7, [0.3, 1.7, 0.9, 2.2, 1.1, 0.7, 1.3])
+    assert m.mean == 100.0 and m.se == 0.0  # numpy: 100.00000000000001 ± 1.2e-15 before
+    spec = parse_spec(hotel_spec(min_base=1))
+    now = kpis(make_hotel_wave(50, seed=1).assign(推荐=10), spec)
+    before = kpis(make_hotel_wave(40, seed=2).assign(推荐=10), spec)
+    change = next(c for c in compare_waves(now, before) if c.id == "change.nps")
+    assert change.estimate == 0.0 and change.significant is not True
+
+
+def test_an_interval_always_contains_its_estimate():
+    """A share of 1 on 27 respondents: statsmodels' Wilson upper limit is 0.9999999999999998, below
+    the estimate, and the trend chart's error bar became negative (matplotlib raised: exit 3)."""
+    from csatlib.stats.estimators import wilson_interval
+
+    for n in (3, 13.5, 27, 100, 1000.7):
+        for share in (0.0, 1.0, 0.5, 1 / 3):
+            lo, hi = wilson_interval(share, n)
+            assert lo <= share <= hi, (share, n, lo, hi)
+    assert wilson_interval(1.0, 27)[1] == 1.0
+
+
 def test_a_healthy_wave_skips_nothing(hotel):
     """The checks cost nothing on normal data: no analysis of the hotel sample is left out."""
     spec = parse_spec(hotel_spec())
@@ -188,7 +217,12 @@ def degenerate_waves(draw):
             col = draw(st.sampled_from(sorted(RATED)))
             low, high = RATED[col]
             frame[col] = np.where(np.arange(n) % 7 == 0, high, low)
-    return frame, draw(st.integers(1, 3)), applied
+    previous = draw(st.sampled_from([None, None, "same", "healthy"]))
+    if previous == "same":  # the same degenerate answers in the earlier wave: changes with zero variance
+        previous = frame.assign(期=EARLIER)
+    elif previous == "healthy":
+        previous = make_hotel_wave(40, seed=7, wave=EARLIER)
+    return frame, draw(st.integers(1, 3)), applied, previous
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=PROFILE != "fuzz", database=None,
@@ -196,22 +230,31 @@ def degenerate_waves(draw):
                                  HealthCheck.data_too_large])
 @given(case=degenerate_waves())
 def test_degenerate_waves_exit_0_or_1_with_rows_accounted(case, tmp_path_factory, capsys):
-    frame, min_base, applied = case
+    frame, min_base, applied, previous = case
     root = tmp_path_factory.mktemp("degenerate")
     spec = root / "hotel.yaml"
     spec.write_text(yaml.safe_dump(hotel_spec(min_base=min_base), allow_unicode=True), encoding="utf-8")
     data = root / "wave.csv"
     frame.to_csv(data, index=False)
+    extra = []
+    if previous is not None:
+        previous.to_csv(root / "earlier.csv", index=False)
+        extra = ["--previous", str(root / "earlier.csv")]
     code = main(["run", "--data", str(data), "--spec", str(spec), "--wave", WAVE, "--out", str(root / "out"),
-                 "--expectations", str(root / "exp"), "--quiet"])
+                 "--expectations", str(root / "exp"), "--quiet", *extra])
     err = capsys.readouterr().err
-    assert code in (0, 1), (applied, err)
+    assert code in (0, 1), (applied, previous is not None, err)
     folder = root / "out" / WAVE
+    if previous is not None and "the previous wave failed validation" in err:
+        assert code == 1 and not (folder / "report.html").exists()  # blocked by the earlier wave's data
+        return
     val = json.loads((folder / "validation.json").read_text(encoding="utf-8"))
     assert val["rows"]["read"] == val["rows"]["clean"] + val["rows"]["quarantined"] == len(frame), applied
     if code == 0:
         res = json.loads((folder / "results.json").read_text(encoding="utf-8"))
         assert res["rows"] == val["rows"]
         said_in_report(folder)
+        for change in (e for e in res["estimates"] if e["id"].startswith("change.") and e.get("significant")):
+            assert abs(change["estimate"]) > 1e-9 and change["p_adjusted"] < 0.05, (applied, change)
     else:
         assert not (folder / "report.html").exists()

@@ -64,11 +64,11 @@ def variance_problem(values, weights=None, name: str = "the item") -> str | None
     True
     """
     y = np.asarray(values, dtype=float)
-    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
-    keep = ~np.isnan(y) & _valid(w)
-    if not keep.any():
+    if weights is not None:
+        y = np.where(_valid(np.asarray(weights, dtype=float)), y, np.nan)
+    if np.isnan(y).all():
         return f"nobody answered {name}"
-    low, high = y[keep].min(), y[keep].max()
+    low, high = np.nanmin(y), np.nanmax(y)
     if low == high:
         return f"every answer to {name} is {_fmt(low)} (no variance)"
     return None
@@ -78,45 +78,53 @@ def regression_problem(x, y, weights=None, names: list[str] | None = None, outco
                        min_rows: int | None = None) -> str | None:
     """Why the least-squares regression of ``y`` on ``x`` (plus a constant) cannot be fitted, or None.
 
-    Rows must be complete (no NaN) with valid weights. Checked: enough rows (more than the
-    coefficients, and ``min_rows`` when given), variance in ``y`` and in every column of ``x``,
-    full column rank of the design, and every row's leverage below 1 (an HC2/HC3 sandwich divides
-    by ``1 - h``: a respondent who alone determines a coefficient makes it undefined).
+    Rows with a missing value or an invalid weight are left out, as the models do. Checked:
+    enough rows (more than the coefficients, and ``min_rows`` when given) and as many effective
+    ones (Kish), variance in ``y`` and in every column of ``x``, full column rank of the design,
+    and every row's leverage below 1 (an HC2/HC3 sandwich divides by ``1 - h``: a respondent who
+    alone determines a coefficient makes it undefined). Cost O(n k²) (a million rows: a few
+    tens of milliseconds).
     """
     x = np.asarray(x, dtype=float)
     x = x.reshape(len(x), -1)
     y = np.asarray(y, dtype=float)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     names = names or [f"x{j}" for j in range(x.shape[1])]
-    keep = ~np.isnan(y) & ~np.isnan(x).any(axis=1) & _valid(w)
-    x, y, w = x[keep], y[keep], w[keep]
+    keep = ~np.isnan(y + x @ np.ones(x.shape[1])) & _valid(w)  # NaN anywhere in the row propagates
+    if not keep.all():
+        x, y, w = x[keep], y[keep], w[keep]
     k = x.shape[1] + 1
     n = len(y)
     need = max(k + 2, min_rows or 0)
     if n < need:
         return f"only {_count(n, 'complete answer')} (at least {need} needed)"
-    if kish_n_eff(w) < need:
-        return (f"the weights leave an effective base of {kish_n_eff(w):.1f} respondents "
-                f"(at least {need} needed)")
-    problem = variance_problem(y, w, outcome)
-    if problem:
-        return problem
-    for j, name in enumerate(names):
-        problem = variance_problem(x[:, j], w, name)
-        if problem:
-            return problem
-    # rank and leverage from the k×k weighted cross-product: O(n k²), cheap even for a million rows
-    design = np.column_stack([np.ones(n), x])
-    gram = design.T @ (design * w[:, None])
+    n_eff = kish_n_eff(w)
+    if n_eff < need:
+        return f"the weights leave an effective base of {n_eff:.1f} respondents (at least {need} needed)"
+    if y.min() == y.max():
+        return f"every answer to {outcome} is {_fmt(y[0])} (no variance)"
+    # the k×k weighted cross-product of the design [1, x] gives variances, rank and leverages
+    xw = x * w[:, None]
+    gram = np.empty((k, k))
+    gram[0, 0], gram[0, 1:] = w.sum(), w @ x
+    gram[1:, 0], gram[1:, 1:] = gram[0, 1:], x.T @ xw
+    means = gram[0, 1:] / gram[0, 0]
+    variances = np.diag(gram)[1:] / gram[0, 0] - means ** 2
+    for j in np.flatnonzero(variances <= 1e-12 * (1 + means ** 2)):
+        if x[:, j].min() == x[:, j].max():  # confirm exactly: the cross-product only flags candidates
+            return f"every answer to {names[j]} is {_fmt(x[0, j])} (no variance)"
     scale = np.sqrt(np.diag(gram))
-    eig = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+    eig, vectors = np.linalg.eigh(gram / np.outer(scale, scale))
     if eig[0] <= RANK_TOLERANCE * eig[-1]:
-        _, vectors = np.linalg.eigh(gram / np.outer(scale, scale))
         involved = [names[j - 1] for j in range(1, k) if abs(vectors[j, 0]) > 0.05] or names
         return f"{', '.join(involved)} are linearly dependent (one is a combination of the others)"
-    leverage = w * np.einsum("ij,jk,ik->i", design, np.linalg.inv(gram), design)
-    if leverage.max() >= 1 - 1e-8:
-        return "a single answer determines a coefficient (leverage 1): too few distinct answers"
+    inverse = np.linalg.inv(gram)
+    # h_i = w_i d_i' G⁻¹ d_i ≤ w_i |d_i|² / λ_min(G): exact leverages only when the bound allows 1
+    bound = float((w * (1 + np.einsum("ij,ij->i", x, x))).max()) * float(np.linalg.eigvalsh(inverse)[-1])
+    if bound >= 1 - 1e-8:
+        lev = w * (inverse[0, 0] + 2 * x @ inverse[1:, 0] + np.einsum("ij,ij->i", x @ inverse[1:, 1:], x))
+        if lev.max() >= 1 - 1e-8:
+            return "a single answer determines a coefficient (leverage 1): too few distinct answers"
     return None
 
 
@@ -132,20 +140,19 @@ def separation_problem(outcome, satisfaction, weights=None, name: str = "the out
     s = np.asarray(satisfaction, dtype=float)
     w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
     keep = ~np.isnan(y) & ~np.isnan(s) & _valid(w)
-    y, s = y[keep], s[keep]
-    levels = np.sort(pd.unique(y))
-    if len(levels) < 2:
+    by_level = pd.Series(s[keep]).groupby(y[keep]).agg(["min", "max"]).sort_index()
+    if len(by_level) < 2:
         return None  # no variance: variance_problem says so
-    up = down = True
-    for cut in levels[:-1]:
-        low, high = s[y <= cut], s[y > cut]
-        up &= bool(low.max() <= high.min())
-        down &= bool(high.max() <= low.min())
+    lo, hi = by_level["min"].to_numpy(), by_level["max"].to_numpy()
+    # cut after level j: answers ≤ j against answers > j
+    below_max, below_min = np.maximum.accumulate(hi)[:-1], np.minimum.accumulate(lo)[:-1]
+    above_min, above_max = np.minimum.accumulate(lo[::-1])[::-1][1:], np.maximum.accumulate(hi[::-1])[::-1][1:]
+    up, down = bool((below_max <= above_min).all()), bool((above_max <= below_min).all())
     if not (up or down):
         return None
-    if len(levels) == 2:
-        where = (f"everyone with satisfaction above {_fmt(s[y == levels[0]].max())} has the higher answer"
-                 if up else f"everyone with satisfaction above {_fmt(s[y == levels[1]].max())} has the lower answer")
+    if len(by_level) == 2:
+        where = (f"everyone with satisfaction above {_fmt(hi[0])} has the higher answer" if up
+                 else f"everyone with satisfaction above {_fmt(hi[1])} has the lower answer")
     else:
         where = "every higher answer comes with an equal or higher satisfaction" if up else \
             "every higher answer comes with an equal or lower satisfaction"
@@ -169,23 +176,43 @@ class AnalysisPlan:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+class _Columns:
+    """Numeric views of the frame's columns, each converted once (``NaN`` = no numeric answer), and
+    regression checks, each run once (the disconfirmation regression and the key drivers among the
+    gaps share a design)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame, self._cache, self._checks = frame, {}, {}
+
+    def __call__(self, column: str) -> np.ndarray:
+        if column not in self._cache:
+            self._cache[column] = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(dtype=float)
+        return self._cache[column]
+
+    def regression(self, key: tuple, *args, **kwargs) -> str | None:
+        if key not in self._checks:
+            self._checks[key] = regression_problem(*args, **kwargs)
+        return self._checks[key]
 
 
-def _loyalty(frame: pd.DataFrame, spec: Spec, sat: np.ndarray, w: np.ndarray, skipped: dict) -> Spec:
+def _no_variance(values: np.ndarray, name: str) -> str | None:
+    """:func:`variance_problem` for values already free of NaN (at least one)."""
+    low = values.min()
+    return f"every answer to {name} is {_fmt(low)} (no variance)" if low == values.max() else None
+
+
+def _loyalty(num: _Columns, spec: Spec, sat: np.ndarray, w: np.ndarray, skipped: dict) -> Spec:
     sat_name = f"overall satisfaction ({spec.satisfaction.column})"
-    outcomes = [(item, item.title, _numbers(frame, item.column), False) for item in spec.loyalty]
+    outcomes = [(item, item.title, num(item.column), False) for item in spec.loyalty]
     if spec.nps:
-        rec = _numbers(frame, spec.nps.column)
+        rec = num(spec.nps.column)
         outcomes.append((spec.nps, "promoter status", np.where(np.isnan(rec), np.nan, (rec >= 9).astype(float)),
                          True))
-    kept, reasons = [], {}
+    base = ~np.isnan(sat) & _valid(w)
+    kept = []
     for item, label, y, binary in outcomes:
-        key = "loyalty.promoter" if binary else f"loyalty.{item.column}"
-        keep = ~np.isnan(sat) & ~np.isnan(y) & _valid(w)
+        keep = base & ~np.isnan(y)
         n = int(keep.sum())
-        problem = None
         if n < MIN_MODEL_ROWS:
             problem = (f"only {_count(n, 'respondent')} answered both satisfaction and {label} "
                        f"(at least {MIN_MODEL_ROWS} needed)")
@@ -193,25 +220,25 @@ def _loyalty(frame: pd.DataFrame, spec: Spec, sat: np.ndarray, w: np.ndarray, sk
             problem = (f"the weights leave an effective base of {kish_n_eff(w[keep]):.1f} respondents "
                        f"(at least {MIN_EFFECTIVE_BASE:g} needed)")
         else:
-            problem = (variance_problem(sat[keep], w[keep], sat_name) or variance_problem(y[keep], w[keep], label)
-                       or separation_problem(y[keep], sat[keep], w[keep], label))
+            ss, yy = sat[keep], y[keep]
+            problem = _no_variance(ss, sat_name) or _no_variance(yy, label) or separation_problem(yy, ss, None, label)
         if problem:
-            reasons[key] = f"Satisfaction → {label}: not modelled: {problem}."
+            skipped["loyalty.promoter" if binary else f"loyalty.{item.column}"] = \
+                f"Satisfaction → {label}: not modelled: {problem}."
         else:
             kept.append(item)
-    skipped.update(reasons)
     return replace(spec, loyalty=tuple(i for i in kept if i is not spec.nps),
                    nps=spec.nps if spec.nps is not None and any(i is spec.nps for i in kept) else None)
 
 
-def _gap(frame: pd.DataFrame, spec: Spec, sat: np.ndarray, w: np.ndarray, skipped: dict) -> Spec:
+def _gap(frame: pd.DataFrame, num: _Columns, spec: Spec, sat: np.ndarray, w: np.ndarray, skipped: dict) -> Spec:
     kept = []
+    valid = _valid(w)
     for d in spec.dimensions:
         if not d.has_gap:
             kept.append(d)  # not part of the gap analysis: left as it is
             continue
-        g = frame[gap_column(d.name)].to_numpy(dtype=float)
-        n = int((~np.isnan(g) & _valid(w)).sum())
+        n = int((~np.isnan(frame[gap_column(d.name)].to_numpy(dtype=float)) & valid).sum())
         if n < 2:
             skipped[f"gap.{d.name}"] = (f"Expectation gap of {d.title}: {_count(n, 'respondent')} answered both "
                                         f"its perception and its expectation (at least 2 needed).")
@@ -222,12 +249,13 @@ def _gap(frame: pd.DataFrame, spec: Spec, sat: np.ndarray, w: np.ndarray, skippe
     if not dims:
         return restricted
     gaps = np.column_stack([frame[gap_column(d.name)].to_numpy(dtype=float) for d in dims])
-    problem = regression_problem(gaps, sat, w, [f"the gap of {d.title}" for d in dims],
-                                 outcome=f"overall satisfaction ({spec.satisfaction.column})")
+    problem = num.regression(("gaps", *(d.name for d in dims)), gaps, sat, w,
+                             [f"the gap of {d.title}" for d in dims],
+                             outcome=f"overall satisfaction ({spec.satisfaction.column})")
     if problem:
         skipped["gap.disconfirmation"] = f"Disconfirmation regression (satisfaction on the gaps): not fitted: {problem}."
     if spec.loyalty or spec.nps:
-        exposure, outcome, label = mediation_inputs(frame, restricted)
+        exposure, outcome, label = mediation_inputs(frame, restricted, num)
         problem = regression_problem(np.column_stack([exposure, sat]), outcome, w,
                                      ["the mean gap", f"overall satisfaction ({spec.satisfaction.column})"],
                                      outcome=label, min_rows=30)
@@ -236,13 +264,14 @@ def _gap(frame: pd.DataFrame, spec: Spec, sat: np.ndarray, w: np.ndarray, skippe
     return restricted
 
 
-def mediation_inputs(frame: pd.DataFrame, spec: Spec) -> tuple[np.ndarray, np.ndarray, str]:
+def mediation_inputs(frame: pd.DataFrame, spec: Spec, num=None) -> tuple[np.ndarray, np.ndarray, str]:
     """The mediation's exposure (each respondent's mean gap over the dimensions answered), its
     outcome (the first loyalty item, else promoter status) and the outcome's label."""
+    num = num or _Columns(frame)
     if spec.loyalty:
-        outcome, label = _numbers(frame, spec.loyalty[0].column), spec.loyalty[0].title
+        outcome, label = num(spec.loyalty[0].column), spec.loyalty[0].title
     else:
-        rec = _numbers(frame, spec.nps.column)
+        rec = num(spec.nps.column)
         outcome, label = np.where(np.isnan(rec), np.nan, (rec >= 9).astype(float)), "promoter status"
     block = np.column_stack([frame[gap_column(d.name)].to_numpy(dtype=float) for d in spec.gap_dimensions])
     answered = (~np.isnan(block)).sum(axis=1)
@@ -250,7 +279,7 @@ def mediation_inputs(frame: pd.DataFrame, spec: Spec) -> tuple[np.ndarray, np.nd
     return exposure, outcome, label
 
 
-def _drivers(frame: pd.DataFrame, spec: Spec, sat: np.ndarray, w: np.ndarray, predictors: str,
+def _drivers(frame: pd.DataFrame, num: _Columns, spec: Spec, sat: np.ndarray, w: np.ndarray, predictors: str,
              skipped: dict) -> Spec:
     """Driver dimensions that can enter the decomposition: answered by someone and varying among
     the complete answers. The analysis as a whole needs two of them, a varying satisfaction and a
@@ -258,37 +287,42 @@ def _drivers(frame: pd.DataFrame, spec: Spec, sat: np.ndarray, w: np.ndarray, pr
     key = "drivers" if predictors == "perception" else "drivers_gap"
     what = "Key drivers" if predictors == "perception" else "Key drivers among the expectation gaps"
     dims = [d for d in spec.dimensions if predictors == "perception" or d.has_gap]
-    column = (lambda d: d.perception) if predictors == "perception" else (lambda d: gap_column(d.name))
-    values = {d.name: (_numbers(frame, column(d)) if predictors == "perception"
-                       else frame[column(d)].to_numpy(dtype=float)) for d in dims}
+    if not dims:
+        return replace(spec, dimensions=())
+    cols = [num(d.perception) if predictors == "perception" else frame[gap_column(d.name)].to_numpy(dtype=float)
+            for d in dims]
     base = ~np.isnan(sat) & _valid(w)
     reasons = {}
-    kept = [d for d in dims if (~np.isnan(values[d.name]) & base).any()]
-    for d in dims:
-        if d not in kept:
+    kept = [j for j, col in enumerate(cols) if (base & ~np.isnan(col)).any()]
+    for j, d in enumerate(dims):
+        if j not in kept:
             reasons[d.name] = f"{d.title} left out: nobody who rated satisfaction answered it"
-    while kept:  # a dimension constant among the complete answers cannot take a share of R²
-        complete = base & ~np.isnan(np.column_stack([values[d.name] for d in kept])).any(axis=1)
-        constant = [d for d in kept if variance_problem(values[d.name][complete], w[complete], d.title)]
-        if not constant or len(kept) < 2:
+    while len(kept) >= 2:  # a dimension constant among the complete answers cannot take a share of R²
+        complete = base.copy()
+        for j in kept:
+            complete &= ~np.isnan(cols[j])
+        if not complete.any():
             break
-        for d in constant:
-            reasons[d.name] = f"{d.title} left out: {variance_problem(values[d.name][complete], w[complete], d.title)}"
-        kept = [d for d in kept if d not in constant]
+        constant = [(j, problem) for j in kept if (problem := _no_variance(cols[j][complete], dims[j].title))]
+        if not constant:
+            break
+        for j, problem in constant:
+            reasons[dims[j].name] = f"{dims[j].title} left out: {problem}"
+        kept = [j for j in kept if j not in dict(constant)]
     if len(dims) >= 2:
-        problem = None
         if len(kept) < 2:
             problem = "fewer than two dimensions can take part (" + "; ".join(reasons.values()) + ")"
         else:
-            x = np.column_stack([values[d.name] for d in kept])
-            problem = regression_problem(x, sat, w, [d.title for d in kept],
-                                         outcome=f"overall satisfaction ({spec.satisfaction.column})")
+            names = [dims[j].title if predictors == "perception" else f"the gap of {dims[j].title}" for j in kept]
+            key_ = ("gaps" if predictors == "gap" else "perceptions", *(dims[j].name for j in kept))
+            problem = num.regression(key_, np.column_stack([cols[j] for j in kept]), sat, w, names,
+                                     outcome=f"overall satisfaction ({spec.satisfaction.column})")
         if problem:
             skipped[key] = f"{what}: not computed: {problem}."
         else:
             for name, reason in reasons.items():
                 skipped[f"{key}.{name}"] = f"{what}: {reason}."
-    keep_names = {d.name for d in kept}
+    keep_names = {dims[j].name for j in kept}
     return replace(spec, dimensions=tuple(d for d in spec.dimensions if d.name in keep_names))
 
 
@@ -300,10 +334,11 @@ def plan_analyses(frame: pd.DataFrame, spec: Spec) -> AnalysisPlan:
     analysis whose inputs the spec does not define is not mentioned here (the stage says so).
     """
     skipped: dict[str, str] = {}
-    sat = _numbers(frame, spec.satisfaction.column)
+    num = _Columns(frame)
+    sat = num(spec.satisfaction.column)
     w = row_weights(frame, spec)
-    loyalty = _loyalty(frame, spec, sat, w, skipped)
-    gap = _gap(frame, spec, sat, w, skipped)
-    drivers = _drivers(frame, spec, sat, w, "perception", skipped)
-    drivers_gap = _drivers(frame, spec, sat, w, "gap", skipped) if "drivers" not in skipped else drivers
+    loyalty = _loyalty(num, spec, sat, w, skipped)
+    gap = _gap(frame, num, spec, sat, w, skipped)
+    drivers = _drivers(frame, num, spec, sat, w, "perception", skipped)
+    drivers_gap = _drivers(frame, num, spec, sat, w, "gap", skipped) if "drivers" not in skipped else drivers
     return AnalysisPlan(loyalty=loyalty, gap=gap, drivers=drivers, drivers_gap=drivers_gap, skipped=skipped)

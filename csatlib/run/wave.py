@@ -164,11 +164,14 @@ def _write_failure(exc: BaseException | None, folder: Path) -> OSError | None:
 
 
 def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in ``folder`` or in one of its staging holders (``.<name>.tmp-*``)."""
     try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except (ValueError, OSError):
+        path, folder = path.resolve(), folder.resolve()
+    except OSError:
         return False
+    holder = f".{folder.name}.tmp-"
+    return any(p == folder or (p.parent == folder.parent and p.name.startswith(holder))
+               for p in (path, *path.parents))
 
 
 @contextmanager

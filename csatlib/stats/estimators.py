@@ -75,6 +75,8 @@ def weighted_mean(values, weights=None) -> MeanEstimate:
     mean = float(np.dot(w, y) / total)
     if n < 2:
         return MeanEstimate(mean, float("nan"), n, kish_n_eff(w))
+    if y.min() == y.max():  # no variance: the mean is exact, not y ± rounding noise that a test would call a change
+        return MeanEstimate(float(y[0]), 0.0, n, kish_n_eff(w))
     z = w * (y - mean) / total
     se = math.sqrt(n / (n - 1) * float(np.dot(z, z)))
     return MeanEstimate(mean, se, n, kish_n_eff(w))
@@ -103,7 +105,9 @@ def wilson_interval(share: float, n: float, level: float = CONFIDENCE) -> tuple[
     from statsmodels.stats.proportion import proportion_confint
 
     lo, hi = proportion_confint(share * n, n, alpha=1 - level, method="wilson")
-    return float(max(lo, 0.0)), float(min(hi, 1.0))
+    # the score interval contains the share (its test statistic is 0 there); clamping only removes
+    # rounding such as an upper limit of 0.9999999999999998 for a share of 1
+    return float(min(max(lo, 0.0), share)), float(max(min(hi, 1.0), share))
 
 
 def newcombe_interval(p1: float, n1: float, p2: float, n2: float,
