@@ -299,6 +299,39 @@ def test_relative_weights_any_width():
     assert np.all(rw >= 0)
 
 
+# --- many weightings of the same rows (bootstrap replicates) --------------------------------------
+
+def test_replicate_moments_equal_decompose_for_each_weighting():
+    rng = np.random.default_rng(30)
+    z = np.round(correlated(18, n=800, seed=30, halo=True) * 2) + 50  # an offset: centring matters
+    base = rng.uniform(0.5, 2, len(z))
+    moments = imp.ReplicateMoments(z, base)
+    for _ in range(5):
+        w = base * rng.poisson(1.0, len(z))
+        assert moments.correlation(w) == pytest.approx(imp.weighted_correlation(z, w), abs=1e-12)
+        fast = moments.decompose(w, rng=np.random.default_rng(1), mc_error=imp.REPLICATE_MC_ERROR)
+        slow = imp.decompose(z, w, rng=np.random.default_rng(1), mc_error=imp.REPLICATE_MC_ERROR)
+        assert fast.lmg == pytest.approx(slow.lmg, abs=1e-10) and fast.rw == pytest.approx(slow.rw, abs=1e-12)
+        assert fast.shapley.orderings == slow.shapley.orderings
+
+
+def test_replicate_moments_name_a_column_constant_in_one_weighting():
+    z = correlated(3, n=60, seed=31)
+    z[:10, 2] = 7.0
+    moments = imp.ReplicateMoments(z, names=["y", "a", "b", "c"])
+    w = np.zeros(len(z))
+    w[:10] = 1.0  # only rows where b is constant
+    with pytest.raises(imp.DegenerateDataError, match="zero variance") as err:
+        moments.decompose(w)
+    assert err.value.columns == ("b",)
+    with pytest.raises(imp.DegenerateDataError, match="sum to zero"):
+        moments.correlation(np.zeros(len(z)))
+    with pytest.raises(ValueError, match="shape"):
+        moments.correlation(np.ones(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        moments.correlation(-np.ones(len(z)))
+
+
 # --- relative weights for a binary outcome (Tonidandel & LeBreton 2010) ---------------------------
 
 def test_logistic_relative_weights_match_r_on_swiss():

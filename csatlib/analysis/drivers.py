@@ -46,8 +46,8 @@ from ..frame import gap_column, row_weights
 from ..results import DriverAnalysis
 from ..spec import Spec
 from ..stats.collapse import collapse, poisson_bootstrap_weights
-from ..stats.importance import (EXACT_MAX, MC_ERROR, REPLICATE_MC_ERROR, DegenerateDataError, decompose,
-                                logistic_relative_weights)
+from ..stats.importance import (EXACT_MAX, MC_ERROR, REPLICATE_MC_ERROR, DegenerateDataError, ReplicateMoments,
+                                decompose, logistic_relative_weights)
 
 __all__ = ["ipa_quadrants", "DriverAnalysis", "DriversSkipped", "key_drivers", "QUADRANTS", "EXACT_MAX",
            "MC_ERROR", "BOOTSTRAP_REPLICATES"]
@@ -203,10 +203,11 @@ def key_drivers(frame: pd.DataFrame, spec: Spec, predictors: str = "perception",
     rw_share = rw / rw.sum()
 
     boot_lmg, boot_rw, failed = [], [], 0
+    moments = ReplicateMoments(z, base, names=names)  # centred once; one cross-product per replicate
     for _ in range(n_boot):
         weights = poisson_bootstrap_weights(patterns, rng)
         try:
-            rep = decompose(z, weights, rng=rng, mc_error=REPLICATE_MC_ERROR, **options)
+            rep = moments.decompose(weights, rng=rng, mc_error=REPLICATE_MC_ERROR, exact_max=exact_max)
             rep_rw = logistic_relative_weights(z, weights, names=names).rw if binary else rep.rw
         except DegenerateDataError:  # e.g. a dimension constant in a small resample
             failed += 1

@@ -6,6 +6,7 @@ sequences them, times them, and keeps the row accounting.
 """
 from __future__ import annotations
 
+import importlib
 import platform
 import time
 from contextlib import contextmanager
@@ -74,6 +75,7 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
     notebook session wants).
     """
     timings = timings or Timings()
+    _import_in_background("great_expectations")  # 2-3 s of imports, overlapped with reading the file
     with timings.stage("load"):
         loaded = loaded if loaded is not None else read_wave(data, spec)
     progress(f"loaded {loaded.n_rows} rows from {Path(data).name}"
@@ -95,6 +97,25 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
              + (f", {result.rows_screened_out} screened out" if result.rows_screened_out else "")
              + (" — BLOCKED" if result.blocked else ""))
     return loaded, result
+
+
+def _import_in_background(module: str) -> None:
+    """Start importing ``module`` in a daemon thread (no-op once imported). Whoever imports it next
+    waits for that import to finish (Python's per-module import lock); a failure is left for that
+    import to raise."""
+    import sys
+    import threading
+
+    if module in sys.modules:
+        return
+
+    def work() -> None:
+        try:
+            importlib.import_module(module)
+        except BaseException:
+            pass
+
+    threading.Thread(target=work, name=f"csat-import-{module}", daemon=True).start()
 
 
 def stack_versions() -> dict[str, str]:

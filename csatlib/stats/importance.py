@@ -114,7 +114,7 @@ from numpy.lib.stride_tricks import as_strided
 __all__ = ["DegenerateDataError", "ShapleyDecomposition", "ImportanceDecomposition", "weighted_covariance",
            "weighted_correlation", "subset_r2", "all_subsets_r2", "shapley_r2", "relative_weights",
            "decompose", "decompose_correlation", "EXACT_MAX", "EXACT_LIMIT", "MC_ERROR", "REPLICATE_MC_ERROR",
-           "MAX_ORDERINGS", "MIN_BLOCKS", "LogisticRelativeWeights", "logistic_relative_weights"]
+           "MAX_ORDERINGS", "MIN_BLOCKS", "ReplicateMoments", "LogisticRelativeWeights", "logistic_relative_weights"]
 
 EXACT_MAX = 16
 """Default largest number of predictors decomposed exactly (2^16 subsets, about 5 ms)."""
@@ -832,6 +832,94 @@ def decompose(values, weights=None, *, rng=None, exact_max: int = EXACT_MAX, mc_
     labels = list(range(1, x.shape[1])) if names is None else list(names)[1:]  # errors name columns of values
     return decompose_correlation(r[1:, 1:], r[0, 1:], rng=rng, exact_max=exact_max, mc_error=mc_error,
                                  max_orderings=max_orderings, names=labels)
+
+
+class ReplicateMoments:
+    """Correlation matrices (and decompositions) of the same rows under many sets of weights.
+
+    A bootstrap decomposes the same rows (answer patterns) once per replicate with new weights.
+    The rows are checked and centred once, on their base weighted means; each replicate then
+    costs one weighted cross-product of the centred rows (raw second moments about the base
+    mean, which lose no precision because a replicate's mean stays close to the base mean) and
+    the k-dimensional work of :func:`decompose_correlation`.
+
+    Parameters
+    ----------
+    values : array_like, shape (n, 1 + k)
+        Column 0 the outcome, columns 1..k the predictors; finite.
+    weights : array_like, shape (n,), optional
+        The base weights (all ones if omitted).
+    names : sequence of str, optional
+        Column names for error messages.
+
+    Raises
+    ------
+    DegenerateDataError, ValueError
+        As :func:`weighted_correlation` for the base weights.
+
+    Notes
+    -----
+    A column whose standard deviation under a replicate's weights is below 1e-7 of its base
+    standard deviation counts as constant (``DegenerateDataError``, ``"zero variance"``): a
+    replicate can be degenerate even when the data are not (a dimension everyone in a small
+    resample answered alike).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> z = rng.normal(size=(300, 3)); z[:, 0] += z[:, 1]
+    >>> moments = ReplicateMoments(z)
+    >>> w = rng.poisson(1.0, 300).astype(float)
+    >>> bool(np.allclose(moments.correlation(w), weighted_correlation(z, w), atol=1e-12))
+    True
+    """
+
+    def __init__(self, values, weights=None, *, names: Sequence[str] | None = None):
+        x = np.asarray(values, dtype=float)
+        if x.ndim != 2 or x.shape[1] < 2:
+            raise ValueError(f"values must have shape (n, 1 + k) with k ≥ 1, got {x.shape}")
+        if names is not None and len(names) != x.shape[1]:
+            raise ValueError(f"{len(names)} names for {x.shape[1]} columns")
+        weighted_correlation(x, weights, names=names)  # every check, on the base weights
+        w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+        mean = w @ x / w.sum()
+        self._centred = x - mean
+        self._sd = np.sqrt(np.diag(weighted_covariance(x, w)))
+        self.names = None if names is None else list(names)
+
+    def correlation(self, weights) -> np.ndarray:
+        """The weighted correlation matrix of the rows under ``weights`` (non-negative, shape (n,))."""
+        xc = self._centred
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(xc),):
+            raise ValueError(f"weights must have shape ({len(xc)},), got {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError("weights must be finite and non-negative")
+        total = w.sum()
+        if not total > 0:
+            raise DegenerateDataError("weights sum to zero: no data to analyse", "no weight")
+        mean = w @ xc / total
+        cov = (xc.T * w) @ xc / total - np.outer(mean, mean)
+        cov = (cov + cov.T) / 2
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        flat = np.flatnonzero(sd <= 1e-7 * self._sd)
+        if flat.size:
+            cols = [_label(int(i), self.names) for i in flat]
+            raise DegenerateDataError(f"zero variance (constant column): {', '.join(map(str, cols))}",
+                                      "zero variance", cols)
+        r = cov / np.outer(sd, sd)
+        np.fill_diagonal(r, 1.0)
+        return r
+
+    def decompose(self, weights, *, rng=None, exact_max: int = EXACT_MAX, mc_error: float = MC_ERROR,
+                  max_orderings: int = MAX_ORDERINGS) -> ImportanceDecomposition:
+        """:func:`decompose` of the rows under ``weights`` (same arguments and results)."""
+        return self._decompose(self.correlation(weights), rng, exact_max, mc_error, max_orderings)
+
+    def _decompose(self, r, rng, exact_max, mc_error, max_orderings) -> ImportanceDecomposition:
+        labels = list(range(1, r.shape[0])) if self.names is None else self.names[1:]
+        return decompose_correlation(r[1:, 1:], r[0, 1:], rng=rng, exact_max=exact_max, mc_error=mc_error,
+                                     max_orderings=max_orderings, names=labels)
 
 
 # ----------------------------------------------------------------------------------------------
