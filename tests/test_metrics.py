@@ -184,33 +184,6 @@ def test_results_round_trip_and_trend(tmp_path, spec, frame):
     assert trend[0]["nps"]["estimate"] == pytest.approx(next(e for e in ests if e.id == "nps").estimate)
 
 
-def test_one_pass_group_means_equal_weighted_mean():
-    """Segment KPIs come from per-group sums in one pass; each equals weighted_mean of the group
-    and of the rest, missing answers, single-row and empty groups included."""
-    from csatlib.analysis.kpis import _group_means
-    from csatlib.stats.estimators import weighted_mean
-
-    rng = np.random.default_rng(4)
-    n = 2000
-    y = rng.integers(1, 11, n).astype(float) + 1000  # a large offset: no cancellation in the sums
-    y[rng.random(n) < 0.1] = np.nan
-    w = rng.uniform(0.2, 5, n)
-    g = rng.integers(0, 4, n)
-    g[7] = 4  # a group of one row
-    inside, rest = _group_means(y, w, g, 6)  # group 5 is empty
-    for j in range(6):
-        for got, mask in ((inside[j], g == j), (rest[j], g != j)):
-            ref = weighted_mean(y[mask], w[mask])
-            assert got.n == ref.n
-            if ref.n:
-                assert got.mean == pytest.approx(ref.mean, rel=1e-13)
-                assert got.n_eff == pytest.approx(ref.n_eff, rel=1e-12)
-            if ref.n > 1:
-                assert got.se == pytest.approx(ref.se, rel=1e-9)
-            else:
-                assert math.isnan(got.se)
-
-
 def test_dimension_scores_by_segment_form_their_own_holm_family(spec, frame):
     from csatlib.analysis.kpis import dimension_kpis, segment_dimension_kpis
 

@@ -20,7 +20,6 @@ base after exclusions, and the method says how many non-substantive answers were
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -236,10 +235,8 @@ def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
     for col in columns:
         labels = frame[col].astype(object).where(frame[col].notna(), MISSING_SEGMENT).astype(str)
         values = _ordered_values(labels, segment_order(spec, col))
-        group = pd.Categorical(labels, categories=values).codes
-        stats = [_group_means(inp.values, w, group, len(values)) for inp in inputs]
-        for k, value in enumerate(values):
-            mask = group == k
+        for value in values:
+            mask = (labels == value).to_numpy()
             seg = {col: value}
             base = int(mask.sum())
             if base < spec.quality.min_base:
@@ -247,11 +244,12 @@ def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
                                  method=f"suppressed: base {base} < min_base {spec.quality.min_base}")
                         for inp in inputs]
                 continue
-            for inp, (inside, rest) in zip(inputs, stats):
-                m_in = inside[k]
+            for inp in inputs:
+                m_in = weighted_mean(inp.values[mask], w[mask])
                 est = _estimate(inp, m_in, seg, mask)
                 if inp.kind != "index" and (~mask).sum() > 1 and m_in.n > 1:
-                    test = kpi_test("rate" if inp.kind == "na_share" else inp.kind, m_in, rest[k])
+                    m_out = weighted_mean(inp.values[~mask], w[~mask])
+                    test = kpi_test("rate" if inp.kind == "na_share" else inp.kind, m_in, m_out)
                     est = est.with_(p=test.p, method=f"{est.method}; vs rest: {test.method}")
                     tested.append(len(out))
                 out.append(est)
@@ -260,40 +258,6 @@ def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
         if not np.isnan(p_adj):
             out[i] = out[i].with_(p_adjusted=float(p_adj), significant=bool(p_adj < ALPHA))
     return out
-
-
-def _group_means(values: np.ndarray, w: np.ndarray, group: np.ndarray, k: int
-                 ) -> tuple[list[MeanEstimate], list[MeanEstimate]]:
-    """``weighted_mean`` of every group (``group == j``) and of its complement, in one pass.
-
-    The linearised variance needs only per-group sums: with n, W = Σw, A = Σwy, B = Σw²,
-    C = Σw²y, D = Σw²y² of the answered rows, the mean is A/W and
-    Σ[w(y - mean)]² = D - 2·mean·C + mean²·B (computed on y centred at the overall mean).
-    """
-    ok = ~np.isnan(values)
-    y, ww, g = values[ok], w[ok], group[ok]
-    centre = float(np.dot(ww, y) / ww.sum()) if len(y) and ww.sum() else 0.0
-    yc = y - centre
-    w2 = ww * ww
-    sums = np.vstack([np.bincount(g, minlength=k).astype(float)] + [
-        np.bincount(g, weights=x, minlength=k) for x in (ww, ww * yc, w2, w2 * yc, w2 * yc * yc)])[:, :k]
-    inside = [_from_sums(sums[:, j], centre) for j in range(k)]
-    total = np.array([len(y), ww.sum(), np.dot(ww, yc), w2.sum(), np.dot(w2, yc), np.dot(w2, yc * yc)])
-    rest = [_from_sums(total - sums[:, j], centre) for j in range(k)]
-    return inside, rest
-
-
-def _from_sums(s: np.ndarray, centre: float) -> MeanEstimate:
-    n, big_w, a, b, c, d = s
-    n = int(round(n))
-    if n <= 0 or big_w == 0:
-        return MeanEstimate(float("nan"), float("nan"), 0, 0.0)
-    m = a / big_w
-    n_eff = float(big_w ** 2 / b)
-    if n < 2:
-        return MeanEstimate(float(m + centre), float("nan"), n, n_eff)
-    ss = max(d - 2 * m * c + m * m * b, 0.0)
-    return MeanEstimate(float(m + centre), math.sqrt(n / (n - 1) * ss) / big_w, n, n_eff)
 
 
 def _ordered_values(labels: pd.Series, allowed: tuple[str, ...] | None) -> list[str]:
