@@ -192,3 +192,20 @@ def test_results_round_trip_and_trend(tmp_path, spec, frame):
     trend = collect_trend(tmp_path, "酒店满意度", {"wave": "2026Q10", "estimates": ests})
     assert [t["wave"] for t in trend] == ["2026Q1", "2026Q2", "2026Q10"]
     assert trend[0]["nps"]["estimate"] == pytest.approx(next(e for e in ests if e.id == "nps").estimate)
+
+
+def test_dimension_scores_by_segment_form_their_own_holm_family(spec, frame):
+    from csatlib.analysis.kpis import dimension_kpis, segment_dimension_kpis
+
+    dims = {e.id: e for e in dimension_kpis(frame, spec)}
+    w = frame["权重"].to_numpy(float)
+    y = frame["位置_感知"].to_numpy(float)
+    assert dims["dimension.位置.score"].estimate == pytest.approx(np.sum(w * y) / w.sum())
+    assert dims["dimension.位置.score"].se == pytest.approx(lin_se(y, w)[1])
+    seg = segment_dimension_kpis(frame, spec)
+    tested = [e for e in seg if e.p is not None]
+    assert {e.id for e in tested} == {"dimension.清洁.score", "dimension.服务.score", "dimension.位置.score"}
+    assert [e.p_adjusted for e in tested] == pytest.approx(list(multipletests([e.p for e in tested],
+                                                                              method="holm")[1]))
+    head = [e for e in segment_kpis(frame, spec) if e.p is not None]
+    assert not any(e.id.startswith("dimension.") for e in head)  # the headline family is unchanged

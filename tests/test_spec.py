@@ -97,3 +97,38 @@ def test_spec_is_immutable():
 def test_fingerprint_changes_with_content():
     assert spec_with().fingerprint() != spec_with(weight="w").fingerprint()
     assert spec_with().fingerprint() == spec_with().fingerprint()
+
+
+def test_yaml_labels_yes_no_off_stay_text(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text("name: s\nsatisfaction: {column: sat, type: binary, positive: [Yes, On], negative: [No]}\n"
+                 "quality: {straightline: off}\nweight: w\n", encoding="utf-8")
+    spec = load_spec(p)
+    assert spec.satisfaction.positive == ("Yes", "On") and spec.satisfaction.negative == ("No",)
+    assert spec.quality.straightline == "off"
+    assert spec.id is None  # optional: rows are numbered
+    assert parse_spec({**BASE, "quality": {"straightline": False}}).quality.straightline == "off"
+
+
+def test_roles_of_new_keys_and_required_columns():
+    spec = spec_with(
+        codes={"not_applicable": [0], "dont_know": ["Don't know"]},
+        nps={"column": "rec", "scale": [0, 10]},
+        loyalty=[{"column": "sw", "scale": [1, 10], "reverse": True}],
+        dimensions={"img": {"items": ["i1", "i2", "i3"], "scale": [1, 7], "expectation": "e1",
+                            "codes": {"refused": [99]}}},
+        screen_out={"column": "usage", "values": ["Never"]},
+        bands={"age": [18, 30]},
+        multiple_response={"kinds": {"column": "k", "delimiter": ";"}})
+    roles = spec.roles()
+    assert roles["i2"] == "dimensions.img.items[1]" and roles["usage"] == "screen_out"
+    assert roles["age"] == "bands.age" and roles["k"] == "multiple_response.kinds"
+    assert set(spec.required_columns()) >= {"sat", "rec", "sw", "i1", "i2", "i3", "e1", "usage", "age", "k"}
+    assert spec.segments == ("age",)
+    assert spec.answer("sw").reverse and not spec.answer("sat").reverse
+    # survey-wide 0 applies on 1-7 but not on the 0-10 recommend scale; the dimension's refused
+    # list replaces the survey-wide one (none) and don't know is inherited
+    assert spec.answer("i1").codes.not_applicable == (0,) and spec.answer("rec").codes.not_applicable == ()
+    assert spec.answer("e1").codes.refused == (99,) and spec.answer("e1").codes.dont_know == ("Don't know",)
+    assert spec.straightline_columns() == ["i1", "i2", "i3", "e1"]
+    assert spec_with(**{"id": None}).id is None

@@ -24,6 +24,7 @@ ordered segment labels (``18-24``, ``25-34`` ... ``65+``).
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,9 +156,11 @@ def read_answers(raw: pd.Series, answer: Answer, declared: FileMissing | None = 
     -------
     ColumnAnswers
     """
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     lookup = answer.code_lookup()
     label_of = answer.label_of()
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return _read_numbers(raw.to_numpy(dtype=float), answer, lookup, declared, label_of)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     n_u = len(uniques)
     num = np.full(n_u + 1, np.nan)  # the last slot serves the sentinel -1 (NaN / None)
     kind = np.zeros(n_u + 1, dtype=np.int8)
@@ -168,6 +171,28 @@ def read_answers(raw: pd.Series, answer: Answer, declared: FileMissing | None = 
             continue
         num[j], kind[j], unknown[j] = _classify(key, answer, lookup, declared, label_of)
     return ColumnAnswers(num[codes], kind[codes], unknown[codes])
+
+
+def _read_numbers(x: np.ndarray, answer: Answer, lookup: dict, declared: FileMissing | None,
+                  label_of: dict[float, str]) -> ColumnAnswers:
+    """:func:`read_answers` of a column read as numbers: classify its distinct values only, and
+    keep the column itself when every value is a rating (the common case costs one pass)."""
+    present = pd.unique(x[~np.isnan(x)])
+    values = np.sort(present)
+    num = np.empty(len(values))
+    kind = np.zeros(len(values), dtype=np.int8)
+    unknown = np.zeros(len(values), dtype=bool)
+    for j, v in enumerate(values):
+        num[j], kind[j], unknown[j] = _classify(float(v), answer, lookup, declared, label_of)
+    n = len(x)
+    if np.array_equal(num, values) and not kind.any():
+        return ColumnAnswers(x, np.zeros(n, dtype=np.int8), np.zeros(n, dtype=bool))
+    blank = np.isnan(x)
+    idx = np.searchsorted(values, np.where(blank, values[0] if len(values) else 0.0, x))
+    out_num = np.where(blank, np.nan, num[idx])
+    out_kind = np.where(blank, 0, kind[idx]).astype(np.int8)
+    out_unknown = np.where(blank, False, unknown[idx])
+    return ColumnAnswers(out_num, out_kind, out_unknown)
 
 
 @dataclass
@@ -196,7 +221,8 @@ def answer_view(frame: pd.DataFrame, spec: Spec, declared: dict[str, FileMissing
             kinds[a.column] = res.kinds
         if res.unknown.any():
             unknown[a.column] = res.unknown
-    return AnswerView(pd.DataFrame(numbers, index=frame.index, dtype="float64"), kinds, unknown)
+    # copy=False: one float64 array per column, no consolidation copy (1M rows x 40 items: 0.3 GB saved)
+    return AnswerView(pd.DataFrame(numbers, index=frame.index, copy=False), kinds, unknown)
 
 
 def reverse_scale(x: np.ndarray | pd.Series, low: float, high: float):
@@ -254,16 +280,22 @@ def screened_rows(frame: pd.DataFrame, screen_out: ScreenOut | None) -> np.ndarr
 
 def header_rows(frame: pd.DataFrame, spec: Spec) -> np.ndarray:
     """Rows that repeat the header: at least two, and at least half, of the spec's columns hold
-    their own column name (as in files concatenated from several exports)."""
-    columns = [c for c in spec.required_columns() if c in frame.columns]
+    their own column name (as written, trimmed, or in upper, lower or title case), as in files
+    concatenated from several exports."""
+    columns = [c for c in spec.required_columns() if c in frame.columns and c not in spec.text]
     hits = np.zeros(len(frame), dtype=np.int32)
+    if any(pd.api.types.is_numeric_dtype(frame[c]) for c in columns):
+        return hits > 0  # a header row would have made every column text: there is none
     for col in columns:
         raw = frame[col]
-        if pd.api.types.is_numeric_dtype(raw):
-            continue  # a column read as numbers holds no header text
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        name = answer_key(col)
-        hit = np.array([answer_key(u) == name for u in uniques] + [False], dtype=bool)
+        # a hash lookup over the distinct values (an id column has one per row): the name as
+        # written, trimmed, or in upper, lower or title case, with or without padding
+        name = str(col)
+        spellings = {v for n in {name, name.strip(), unicodedata.normalize("NFKC", name).strip()}
+                     for v in (n, n.upper(), n.lower(), n.title())}
+        spellings |= {f" {v}" for v in spellings} | {f"{v} " for v in spellings}
+        hit = np.append(pd.Index(uniques, dtype=object).isin(list(spellings)), False)
         hits += hit[codes]
     return (hits >= 2) & (hits * 2 >= max(len(columns), 1))
 

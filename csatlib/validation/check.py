@@ -222,7 +222,7 @@ def validation_frame(frame: pd.DataFrame, spec: Spec, answers: AnswerView | None
     not_respondent = (frame[HEADER_ROW].to_numpy(bool) if HEADER_ROW in frame.columns
                       else np.zeros(len(frame), bool)).copy()
     for col in [c for c in (spec.id, *spec.segments) if c and c not in spec.bands and c in frame.columns]:
-        not_respondent |= frame[col].astype("string").str.match(SUMMARY_REGEX).fillna(False).to_numpy(bool)
+        not_respondent |= summary_rows(frame[col])
     if spec.id:
         cols[respondent_column(spec.id)] = frame[spec.id].mask(not_respondent)
     for col in frame.columns:
@@ -232,6 +232,17 @@ def validation_frame(frame: pd.DataFrame, spec: Spec, answers: AnswerView | None
     if spec.wave:
         out[spec.wave] = frame[spec.wave].astype("string").mask(not_respondent)
     return out
+
+
+def summary_rows(values: pd.Series) -> np.ndarray:
+    """Cells that mark a summary row (``Total``, ``Average``, ``合计`` ...: the suite's
+    ``SUMMARY_REGEX``), matched by Arrow's RE2 engine (an id column has a value per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.astype("string[pyarrow]"))
+    hit = pc.match_substring_regex(arr, SUMMARY_REGEX.removeprefix("(?i)"), ignore_case=True)
+    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _gx_validate(df: pd.DataFrame, suite: dict[str, Any], parameters: dict[str, Any]):
