@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..frame import HEADER_ROW, KIND_CODES, SPEEDER, STRAIGHTLINE, band_order, code_column, gap_column
-from ..spec import CODE_KINDS, Answer, Dimension, ScreenOut, Spec, answer_key
+from ..spec import Answer, Dimension, ScreenOut, Spec, answer_key
 
 __all__ = ["FileMissing", "ColumnAnswers", "AnswerView", "read_answers", "answer_view", "reverse_scale",
            "analysis_numbers", "composite_scores", "band_labels", "band_order", "screened_rows", "header_rows",
