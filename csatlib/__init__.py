@@ -34,6 +34,8 @@ _EXPORTS = {
     "run.previous": ["load_previous", "PreviousWave", "collect_trend"],
     "run.batch": ["run_batch"],
     "analysis.banner": ["banner", "BannerTables"],
+    "analysis.themes": ["theme_analysis", "code_comments", "tokenize", "discover_themes"],
+    "analysis.sentiment": ["sentiment_scores", "sentiment_agreement"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

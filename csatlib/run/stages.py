@@ -197,6 +197,12 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         else:
             estimates += drivers.estimates()
             gap_drivers = key_drivers(clean, spec, "gap")
+    themes = None
+    if spec.themes:  # comment themes and sentiment (jieba and scikit-learn load only here)
+        from ..analysis.themes import theme_analysis
+        with timings.stage("themes"):
+            themes = theme_analysis(clean, spec)
+            estimates += themes.estimates()
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
@@ -204,7 +210,7 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
         quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
-        provenance=provenance, skipped=skipped)
+        provenance=provenance, skipped=skipped, themes=themes)
 
 
 def analyse_validated(loaded: Wave, validation: ValidationResult, wave: str, previous: PreviousWave | None = None,
