@@ -57,14 +57,18 @@ _POS_ZH = {
     3: "完美 极好 超棒 太棒 惊喜 非常满意 五星 一流 卓越 感动",
     2: "好 很好 不错 满意 满分 喜欢 热情 周到 耐心 友好 专业 干净 整洁 舒适 舒服 快 迅速 及时 高效 方便 便捷 "
        "便宜 实惠 划算 新鲜 好吃 美味 推荐 值得 贴心 礼貌 细心 温馨 安静 愉快 开心 棒 赞 优秀 完善 顺利 "
-       "快捷 清楚 到位 认真 负责 放心 满足 感谢 谢谢 好评 漂亮 宽敞",
+       "快捷 清楚 到位 认真 负责 放心 满足 感谢 谢谢 好评 漂亮 宽敞 "
+       "亲切 体贴 用心 靠谱 省心 省事 流畅 准时 明亮 整洁干净 性价比高 物超所值 超值 划得来 热心 耐心细致 "
+       "温暖 享受 惬意 大方 精致 可口 香 方便快捷 很赞 点赞 回头客 再来 惊艳",
     1: "还行 可以 一般般 合理 正常 挺好 还好 解决 改进 稳定",
 }
 _NEG_ZH = {
     3: "极差 太差 糟糕 恶心 垃圾 最差 气愤 愤怒 骗子 欺骗 恶劣 无语 失望透顶",
     2: "差 很差 慢 太慢 脏 乱 吵 贵 太贵 坏 坏了 破 破损 冷漠 不耐烦 粗鲁 失望 生气 投诉 抱怨 麻烦 问题 "
        "故障 错误 延误 延迟 拖延 敷衍 态度差 不满 不满意 难吃 难闻 异味 混乱 拥挤 退款 差评 后悔 漏 丢失 "
-       "不好 难用 卡顿 收费 乱收费 冷 不专业 不礼貌 不方便 不干净",
+       "不好 难用 卡顿 收费 乱收费 冷 不专业 不礼貌 不方便 不干净 糟 烂 坑 坑人 宰客 忽悠 刁难 推诿 "
+       "怠慢 傲慢 无礼 凶 嫌弃 受气 闹心 糟心 崩溃 心累 断线 掉线 发霉 蟑螂 虫子 潮湿 噪音 漏水 变质 过期 "
+       "缺货 短斤少两 不值 不靠谱 不负责",
     1: "等 等待 排队 一般 有点 久 偏贵 陈旧 旧 小 吵闹 少",
 }
 NEGATORS = frozenset("not no never none nothing nobody neither nor cannot cant dont doesnt didnt isnt wasnt "
@@ -113,8 +117,7 @@ def sentiment_of_tokens(tokens: Sequence[str]) -> float:
         if tok in INTENSIFIERS and i + 1 < len(tokens) and tokens[i + 1] in LEXICON:
             continue
         if i > 0 and tokens[i - 1] in INTENSIFIERS:
-            boost = INTENSIFIERS[tokens[i - 1]]
-            value += math.copysign(boost, value)
+            value += INTENSIFIERS[tokens[i - 1]] * (1.0 if value > 0 else -1.0)
         if any(t in NEGATORS for t in tokens[max(0, i - 3):i]):
             value *= _N_SCALAR
         total += value

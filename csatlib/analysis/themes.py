@@ -10,7 +10,9 @@ Coding works on words, never on substrings:
 * **Tokens.** Text is NFKC-normalised and case-folded. Runs of Chinese characters are segmented
   with jieba (its dictionary ships in the jieba package; the spec's Chinese keywords are added to
   a private copy of it, at the frequency jieba suggests, so a keyword the dictionary lacks can be
-  cut out as one word). Other text is split into Unicode word tokens; apostrophes inside words are
+  cut out as one word). jieba's HMM guessing of unknown words is off: it glues characters into
+  compounds no dictionary lists (``好慢``), which would hide the words inside from keywords and
+  from the sentiment lexicon. Other text is split into Unicode word tokens; apostrophes inside words are
   dropped (``don't`` → ``dont``) and a plural ``-s`` is stripped (``queues`` → ``queue``).
   Redaction placeholders (``[email]``, ``[phone]``) are removed first.
 * **Matching.** Each keyword is tokenised the same way; a comment mentions the keyword when the
@@ -114,7 +116,7 @@ def _tokens(text: str, seg) -> list[str]:
         if not part:
             continue
         if i % 2:  # a run of Chinese characters
-            out += [t for t in seg.lcut(part, HMM=True) if t.strip()]
+            out += [t for t in seg.lcut(part, HMM=False) if t.strip()]
         else:
             out += [_latin_token(t) for t in _WORD.findall(part)]
     return out
