@@ -165,7 +165,8 @@ def _keyword_pattern(keywords: Sequence[str], seg_words: tuple[str, ...]) -> re.
 def _comments(frame: pd.DataFrame, column: str) -> pd.Series:
     text = frame[column].astype("string")
     keep = text.notna() & (text.str.strip().str.len() > 0)
-    return text[keep.fillna(False)].astype(str)
+    kept = text[keep.fillna(False)]
+    return pd.Series(kept.to_numpy(object), index=kept.index, dtype=object)
 
 
 def _tokenise_unique(texts: pd.Series, seg_words: tuple[str, ...]) -> tuple[list[list[str]], np.ndarray]:
@@ -357,30 +358,43 @@ def _ordered(labels: pd.Series, allowed: Sequence[str] | None) -> list[str]:
     return first + [v for v in counts.index if v not in first]
 
 
+def _shares(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weighted share of each column of the 0/1 matrix ``x`` and Kish's n_eff of ``w``."""
+    total = w.sum()
+    if x.shape[0] == 0 or total <= 0:
+        return np.full(x.shape[1], np.nan), 0.0
+    return (w @ x) / total, float(total ** 2 / np.dot(w, w))
+
+
 def _group_table(ind: pd.DataFrame, w: np.ndarray, labels: pd.Series, values: list[str], key: str, name: str,
                  min_base: int) -> pd.DataFrame:
-    """Share of each theme in each group, each group tested against the rest, Holm across the table."""
+    """Share of each theme in each group, each group tested against the rest, Holm across the table.
+
+    The share is the weighted mean of the 0/1 indicator (what :func:`weighted_mean` gives), its
+    interval Wilson on the group's n_eff; the test a pooled two-proportion z test on effective bases.
+    """
     rows = []
     lab = labels.to_numpy(object)
+    x_all = ind.to_numpy(float)
+    rated = pd.notna(lab)
     for value in values:
         mask = lab == value
         base = int(mask.sum())
-        rest = ~mask & pd.notna(lab) if key == "group" else ~mask
-        for theme in ind.columns:
-            x = ind[theme].to_numpy(bool)
-            row = {"theme": theme, key: name, "value": value, "comments": base}
-            if base < min_base:
-                rows.append({**row, "suppressed": True})
-                continue
-            p_in, ne_in, _, lo, hi = _share(x[mask], w[mask])
-            p = float("nan")
-            if rest.sum() >= 2:
-                p_out, ne_out, _, _, _ = _share(x[rest], w[rest])
-                p = two_proportion_z_test(p_in, ne_in, p_out, ne_out).p
-            rows.append({**row, "share": p_in, "ci_low": lo, "ci_high": hi, "n_eff": ne_in, "p": p,
-                         "suppressed": False})
+        rest = ~mask & rated if key == "group" else ~mask
+        if base < min_base:
+            rows += [{"theme": theme, key: name, "value": value, "comments": base, "suppressed": True}
+                     for theme in ind.columns]
+            continue
+        p_in, ne_in = _shares(x_all[mask], w[mask])
+        p_out, ne_out = _shares(x_all[rest], w[rest])
+        for j, theme in enumerate(ind.columns):
+            lo, hi = wilson_interval(p_in[j], ne_in)
+            p = two_proportion_z_test(p_in[j], ne_in, p_out[j], ne_out).p if rest.sum() >= 2 else float("nan")
+            rows.append({"theme": theme, key: name, "value": value, "comments": base, "share": float(p_in[j]),
+                         "ci_low": lo, "ci_high": hi, "n_eff": ne_in, "p": p, "suppressed": False})
     out = pd.DataFrame(rows, columns=["theme", key, "value", "comments", "share", "ci_low", "ci_high", "n_eff",
                                       "p", "suppressed"])
+    out["suppressed"] = out["suppressed"].astype(bool)
     out["p_adjusted"] = holm(out["p"].to_numpy(float)) if len(out) else []
     out["significant"] = out["p_adjusted"] < ALPHA
     return out
@@ -521,7 +535,10 @@ def theme_analysis(frame: pd.DataFrame, spec: Spec, *, n_topics: int = N_TOPICS,
                                    table=table, by_segment=by_segment, by_group=by_group, grouping=grouping,
                                    discovered=topics, sentiment=sentiment, examples=examples, notes=notes))
         topic_name = {t["topic"]: f"topic {t['topic']}: {' / '.join(t['terms'][:3])}" for t in topics}
-        theme_lists = [" | ".join(th for th, hit in zip(ind.columns, r) if hit) for r in ind.to_numpy(bool)]
+        theme_lists = np.full(n, "", dtype=object)
+        for theme in ind.columns:
+            theme_lists = theme_lists + np.where(ind[theme].to_numpy(bool), f"{theme} | ", "")
+        theme_lists = pd.Series(theme_lists, dtype=object).str.removesuffix(" | ").to_numpy(object)
         per_comment.append(pd.DataFrame({
             "id": frame[spec.id].iloc[pos].to_numpy(object), "column": column, "comment": texts_arr,
             "themes": theme_lists, "discovered_topic": [topic_name.get(int(t), "") for t in topic_of],
