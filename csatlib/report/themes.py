@@ -1,8 +1,8 @@
 """The report's "What customers say" section and ``themes.csv``, from a :class:`~csatlib.results.ThemeAnalysis`.
 
 Reads results only. Every text from the data (theme names, segment values, comments, terms)
-is escaped, and comments pass through the PII redaction once more before they are shown or
-written, although the loader already redacted them.
+is escaped. Comments are shown and written as the loader left them: PII-redacted (emails, phone
+and ID-card numbers replaced by placeholders) before any analysis saw them.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..ingest.privacy import redact_series, redact_text
 from ..output import atomic_write_text
 from ..results import Results, ThemeAnalysis, ThemeColumn
 from .views import STYLE, Fragment
@@ -46,7 +45,7 @@ def _pct(x: Any, digits: int = 0) -> str:
 
 
 def _quote(text: Any) -> str:
-    return f"<blockquote class='theme-q'>{_e(redact_text(str(text)))}</blockquote>"
+    return f"<blockquote class='theme-q'>{_e(text)}</blockquote>"
 
 
 def _arrow(row: Any) -> str:
@@ -185,7 +184,7 @@ def _examples(col: ThemeColumn) -> str:
         if not picks:
             continue
         qs = "".join(f"<blockquote class='theme-q'><span class='muted'>[{_e(p.get('group', ''))}]</span> "
-                     f"{_e(redact_text(str(p.get('text', ''))))}</blockquote>" for p in picks)
+                     f"{_e(p.get('text', ''))}</blockquote>" for p in picks)
         parts.append(f"<p><b>{_e(theme)}</b></p>{qs}")
     if not parts:
         return ""
@@ -246,5 +245,5 @@ def write_themes_csv(themes: ThemeAnalysis, path: str | Path) -> Path:
     so Excel shows Chinese, written atomically."""
     frame = themes.comments if themes.comments is not None else pd.DataFrame(columns=THEMES_CSV_COLUMNS)
     frame = frame[THEMES_CSV_COLUMNS].copy()
-    frame["comment"] = _csv_safe(redact_series(frame["comment"]).astype(str)) if len(frame) else frame["comment"]
+    frame["comment"] = _csv_safe(frame["comment"]) if len(frame) else frame["comment"]
     return atomic_write_text(path, frame.to_csv(index=False), encoding="utf-8-sig")
