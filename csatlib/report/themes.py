@@ -129,7 +129,7 @@ def _themes_by_group(col: ThemeColumn) -> str:
             f"The last column is an <i>association</i>: the mean satisfaction of respondents whose comment "
             f"mentions the theme vs the others (Welch t, Holm-adjusted across themes) — it does not show that "
             f"the theme causes the score.</p>")
-    return f"<table>{head}{''.join(rows)}</table>{foot}"
+    return f"<div style='overflow-x:auto'><table>{head}{''.join(rows)}</table></div>{foot}"
 
 
 def _heat_tables(col: ThemeColumn) -> str:
@@ -158,7 +158,8 @@ def _heat_tables(col: ThemeColumn) -> str:
                 cells.append(f"<td class='cell' style='background:rgba(31,90,138,{alpha:.2f})'>"
                              f"{_pct(row['share'])}{_arrow(row)}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
-        out.append(f"<p><b>Themes by {_e(column)}</b></p><table class='heat'>{head}{''.join(rows)}</table>")
+        out.append(f"<p><b>Themes by {_e(column)}</b></p><div style='overflow-x:auto'><table class='heat'>{head}"
+                   f"{''.join(rows)}</table></div>")
     out.append("<p class='note'>Darker = more comments mention the theme. ▲/▼: differs from the rest of the "
                "comments (z test on effective bases, Holm-adjusted across every theme × segment value); * base "
                "below the minimum.</p>")
