@@ -34,7 +34,7 @@ _EXPORTS = {
     "run.previous": ["load_previous", "PreviousWave", "collect_trend"],
     "run.batch": ["run_batch"],
     "analysis.banner": ["banner", "BannerTables"],
-    "analysis.themes": ["theme_analysis", "code_comments", "tokenize", "discover_themes"],
+    "analysis.themes": ["theme_analysis", "code_comments", "tokenize", "discover_themes"],  # discover_themes re-exported from analysis.topics
     "analysis.sentiment": ["sentiment_scores", "sentiment_agreement"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from .codeframe import parse_codeframes
 from .errors import SpecError
 
 __all__ = ["Scale", "Item", "Dimension", "Quality", "Spec", "load_spec", "parse_spec", "Banner"]
@@ -445,7 +446,7 @@ class _Parser:
             source=source,
             raw=json.loads(json.dumps(doc, default=str)),
             banner=self._banner(m.get("banner"), "banner" in m),
-            themes=self._themes(m.get("themes"), self._columns(m.get("text"), "text")),
+            themes=parse_codeframes(m.get("themes"), self._columns(m.get("text"), "text")),
         )
         self._check_roles(spec)
         self._check_banner(spec)
@@ -492,45 +493,6 @@ class _Parser:
                 raise SpecError(f"banner.correction must be one of {', '.join(BANNER_CORRECTIONS)}, "
                                 f"got {_kind(m['correction'])}")
         return Banner(self._columns(m.get("columns"), "banner.columns"), float(conf), correction)
-
-    def _themes(self, value: Any, text: tuple[str, ...]) -> dict[str, dict[str, tuple[str, ...]]]:
-        """``themes: {text column: {theme: [keyword or phrase, ...]}}``: the codeframe of each comment column.
-
-        Theme names are unique across columns (each becomes the results id ``theme.<name>.share``).
-        """
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not value:
-            raise SpecError(f"themes must be a mapping of text column -> {{theme: [keywords]}}, got {_kind(value)}")
-        out: dict[str, dict[str, tuple[str, ...]]] = {}
-        seen: dict[str, str] = {}
-        for col, frame in value.items():
-            col = self._column(col, "themes")
-            if col not in text:
-                raise SpecError(f"themes.{col}: {col!r} is not a free-text column (list it under 'text')")
-            if not isinstance(frame, dict) or not frame:
-                raise SpecError(f"themes.{col} must be a mapping of theme -> [keywords], got {_kind(frame)}")
-            out[col] = {}
-            for theme, words in frame.items():
-                path = f"themes.{col}.{theme}"
-                if isinstance(theme, bool) or not isinstance(theme, (str, int)) or not str(theme).strip():
-                    raise SpecError(f"themes.{col}: {theme!r} is not a valid theme name")
-                theme = str(theme).strip()
-                if theme in seen:
-                    raise SpecError(f"{path}: theme {theme!r} is also defined under themes.{seen[theme]} "
-                                    f"(theme names are unique: each is the id theme.<name>.share)")
-                seen[theme] = col
-                if isinstance(words, (str, int)) and not isinstance(words, bool):
-                    words = [words]
-                if not isinstance(words, list) or not words:
-                    raise SpecError(f"{path} must be a non-empty list of keywords or phrases, got {_kind(words)}")
-                kws = []
-                for i, w in enumerate(words):
-                    if isinstance(w, bool) or not isinstance(w, (str, int, float)) or not str(w).strip():
-                        raise SpecError(f"{path}[{i}] must be a keyword or phrase, got {_kind(w)}")
-                    kws.append(str(w).strip())
-                out[col][theme] = tuple(dict.fromkeys(kws))
-        return out
 
     @staticmethod
     def _check_banner(spec: Spec) -> None:

@@ -17,7 +17,8 @@ from csatlib.errors import SpecError
 from csatlib.ingest.privacy import redact_series, redact_text
 from csatlib.output import to_jsonable
 from csatlib.report.themes import themes_section, write_themes_csv
-from csatlib.results import Results, ThemeAnalysis
+from csatlib.results import Results
+from csatlib.theme_results import ThemeAnalysis
 from csatlib.spec import parse_spec
 
 BASE = {"name": "t", "id": "rid", "satisfaction": {"column": "sat", "scale": [1, 10], "top_box": 8}, "text": ["c"]}

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from ..output import atomic_write_text
-from ..results import Results, ThemeAnalysis, ThemeColumn
+from ..results import Results
+from ..theme_results import ThemeAnalysis, ThemeColumn
 from .views import STYLE, Fragment
 
 __all__ = ["themes_section", "write_themes_csv", "THEMES_CSV", "THEMES_CSV_COLUMNS"]
