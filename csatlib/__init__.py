@@ -46,6 +46,8 @@ _EXPORTS = {
     "analysis.composites": ["cronbach_alpha", "composite_reliability"],
     "analysis.multiple": ["multiple_response_shares"],
     "analysis.stated": ["stated_vs_derived"],
+    "analysis.themes": ["theme_analysis", "code_comments", "tokenize", "discover_themes"],  # discover_themes re-exported from analysis.topics
+    "analysis.sentiment": ["sentiment_scores", "sentiment_agreement"],
 }
 _EXPORTS["spec"] += ["Codes", "Answer", "ScreenOut", "MultipleResponse", "answer_key"]
 _EXPORTS["analysis.kpis"] += ["dimension_kpis", "segment_dimension_kpis"]

@@ -18,6 +18,7 @@ import pandas as pd
 from .errors import InputError, first_line
 from .output import atomic_write_json, to_jsonable
 from .stats.estimators import ALPHA
+from .theme_results import ThemeAnalysis
 
 __all__ = ["Estimate", "Results", "load_results", "RESULTS_VERSION", "kpi_kind", "wave_sort_key", "ModelSummary",
            "LoyaltyCurve", "LoyaltyModel", "GapAnalysis", "DriverAnalysis", "QualitySummary", "Provenance",
@@ -684,6 +685,7 @@ class Results:
     multiple_response: MultipleResponseShares | None = None
     importance: ImportanceComparison | None = None
     weighting: WeightingSummary | None = None
+    themes: ThemeAnalysis | None = None  # comment themes and sentiment (csatlib.theme_results)
 
     def get(self, id: str, segment: dict | None = None) -> Estimate | None:
         """The estimate with this id (and segment; None = the total)."""
@@ -712,6 +714,7 @@ class Results:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.to_dict()
+        out.update({"themes": self.themes.to_dict()} if self.themes is not None else {})
         return out
 
     def frame(self) -> pd.DataFrame:
@@ -767,7 +770,8 @@ class Results:
                    index=IndexAnalysis.from_dict(models["index"]) if models.get("index") else None,
                    **{key: kind.from_dict(models[key]) for key, kind in _QUESTIONNAIRE_MODELS.items()
                       if models.get(key)},
-                   weighting=WeightingSummary.from_dict(doc["weighting"]) if doc.get("weighting") else None)
+                   weighting=WeightingSummary.from_dict(doc["weighting"]) if doc.get("weighting") else None,
+                   themes=ThemeAnalysis.from_dict(models["themes"]) if models.get("themes") else None)
 
     def write(self, path: str | Path) -> Path:
         """Write results.json atomically (the one writer of results.json)."""

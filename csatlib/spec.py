@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from .codeframe import parse_codeframes
 from .errors import SpecError
 
 __all__ = ["Scale", "Item", "Dimension", "Quality", "Source", "Spec", "load_spec", "parse_spec", "Banner",
@@ -401,6 +402,7 @@ class Spec:
     answers: tuple[Answer, ...] = field(default=(), repr=False)
     design: Design | None = None
     weighting: Weighting | None = None
+    themes: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     # -- column roles ---------------------------------------------------------------------
     def numeric_items(self) -> list[tuple[str, Item | Dimension, Scale]]:
@@ -591,6 +593,7 @@ def parse_spec(doc: Any, source: str | None = None) -> Spec:
 _TOP_KEYS = {"name", "id", "wave", "weight", "segments", "categories", "satisfaction", "nps",
              "loyalty", "dimensions", "text", "pii", "duration", "quality"}
 _TOP_KEYS.add("banner")
+_TOP_KEYS.add("themes")
 _BANNER_KEYS = {"columns", "confidence", "correction"}
 _TOP_KEYS |= {"index", "index_model"}
 _INDEX_KEYS = {"weights", "dimensions", "bootstrap"}
@@ -1042,6 +1045,7 @@ class _Parser:
             answers=tuple(self.answers),
             design=self._design(m.get("design")),
             weighting=self._weighting(m.get("weighting")),
+            themes=parse_codeframes(m.get("themes"), self._columns(m.get("text"), "text")),
         )
         self._check_roles(spec)
         self._check_banner(spec)

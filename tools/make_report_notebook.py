@@ -32,6 +32,9 @@ display(views.header(results))'''),
  code("display(views.loyalty_section(results))"),
  code("display(views.gaps_section(results))"),
  code("display(views.verbatims_section(results))"),
+ code('''# What customers say: comment themes and sentiment (when the spec has `themes:`)
+from csatlib.report import themes as comment_themes
+display(comment_themes.themes_section(results))'''),
  code("display(views.questionnaire_and_weights_section(results))"),
  code("display(views.quality_section(results))"),
  code("display(views.skipped_section(results))"),

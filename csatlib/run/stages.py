@@ -271,6 +271,12 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         questionnaire = dict(nonsubstantive=nonsubstantive_answers(clean, spec),
                              composites=composite_reliability(clean, spec),
                              multiple_response=multiple_response_shares(clean, spec), importance=importance)
+    themes = None
+    if spec.themes:  # comment themes and sentiment (jieba and scikit-learn load only here)
+        from ..analysis.themes import theme_analysis
+        with timings.stage("themes"):
+            themes = theme_analysis(clean, spec)
+            estimates += themes.estimates()
     provenance = replace(provenance, segment=segment)
     return Results(
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
@@ -278,7 +284,8 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
         quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
-        provenance=provenance, skipped=skipped, index=index, weighting=weighting, **questionnaire)
+        provenance=provenance, skipped=skipped, index=index, weighting=weighting, themes=themes,
+        **questionnaire)
 
 
 _TITLES = {"loyalty": "Satisfaction → loyalty", "gap": "Expectation gaps", "drivers": "Key drivers",

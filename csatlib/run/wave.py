@@ -256,6 +256,9 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
             results.write(staging / "results.json")
             from .tables import write_run_banner  # banner.xlsx + banner.csv when the spec has banner:
             write_run_banner(loaded, validation, staging, timings, progress)
+            if results.themes is not None:  # themes.csv: one row per comment, redacted text, themes, sentiment
+                from ..report.themes import write_themes_csv
+                write_themes_csv(results.themes, staging / "themes.csv")
             # the page's Chinese glyphs come from the results and the notebook: subset the font meanwhile
             font = FontSubset((staging / "results.json").read_text(encoding="utf-8")
                               + notebook.read_text(encoding="utf-8"))
