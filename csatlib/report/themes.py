@@ -16,7 +16,7 @@ import pandas as pd
 from ..output import atomic_write_text
 from ..results import Results
 from ..theme_results import ThemeAnalysis, ThemeColumn
-from .views import STYLE, Fragment
+from .views import Fragment
 
 __all__ = ["themes_section", "write_themes_csv", "THEMES_CSV", "THEMES_CSV_COLUMNS"]
 
@@ -212,7 +212,7 @@ def themes_section(results: Results | ThemeAnalysis) -> Fragment:
     themes = results.themes if isinstance(results, Results) else results
     if themes is None or not themes.columns:
         return Fragment("")
-    out = [STYLE, _HEAT_STYLE, "<div class='csat'><h3>What customers say</h3>"]
+    out = [_HEAT_STYLE, "<div class='csat'><h3>What customers say</h3>"]
     for col in themes.columns:
         t = col.table
         coded = t[t["kind"] == "coded"].to_dict("records")
