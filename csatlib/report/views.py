@@ -980,7 +980,7 @@ SECTION_VIEWS: dict[str, Callable[[Results], Fragment]] = {
     "findings": findings_section, "kpis": kpi_section, "trend": trend_section, "priorities": priorities_section,
     "segments": segments_section, "loyalty": loyalty_section, "gaps": gaps_section,
     "verbatims": verbatims_section, "quality": quality_section, "not-included": skipped_section,
-    "appendix": appendix_section}
+    "appendix": appendix_section, "index": index_section, "questionnaire": questionnaire_and_weights_section}
 
 
 def report_body(results: Results, run_date: _dt.datetime | None = None) -> Fragment:
