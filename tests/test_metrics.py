@@ -153,9 +153,9 @@ def test_wave_change_tests(spec):
 
 @pytest.mark.parametrize("change, text", [
     (Estimate("change.nps", 4.2, p=0.004, p_adjusted=0.012, significant=True),
-     "NPS rose 4.2 points to 31.0, a significant change (p = 0.012, Holm-adjusted)."),
+     "NPS rose 4.2 points to 31.0, a significant but small change (p = 0.012, Holm-adjusted)."),
     (Estimate("change.nps", -4.2, p=0.004, p_adjusted=0.012, significant=True),
-     "NPS fell 4.2 points to 31.0, a significant change (p = 0.012, Holm-adjusted)."),
+     "NPS fell 4.2 points to 31.0, a significant but small change (p = 0.012, Holm-adjusted)."),
     (Estimate("change.nps", 4.2, p=0.31, p_adjusted=0.31, significant=False),
      "NPS is 31.0, 4.2 points above wave 2026Q2: a change within sampling noise (p = 0.310, Holm-adjusted)."),
     (None, "NPS is 31.0; there is no earlier wave to compare with."),
