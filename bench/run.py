@@ -1,16 +1,21 @@
 """Benchmarks: the real CLI on generated waves, stage by stage, and ratios measured in one run.
 
-    python bench/run.py --rows 10000 100000 1000000 --json bench/results.json
+    python bench/run.py --json bench/results.json          # what `make bench` runs
 
-For each size: generate a wave with the sample generator (csv), run ``csat run`` as a user
-would, and record wall time per stage (from the CLI's own stage timings), total, peak RSS of the
-run and the size of its outputs. Ratios measured in the same run (never absolute timings in
-tests, these machines are noisy):
+For each size (default 5,000, 100,000 and 1,000,000 rows): generate a wave with the sample
+generator (csv), run ``csat run`` as a user would, and record wall time per stage (from the CLI's
+own stage timings), total, peak RSS of the run and the size of its outputs. Ratios measured in
+the same run (never absolute timings in tests, these machines are noisy):
 
 * validation with Great Expectations vs. the same checks written directly in vectorised pandas
   (the floor), on the same loaded frame;
 * the whole ``csat run`` vs. its fixed cost alone (start a kernel, import the stack, execute and
-  render a one-cell notebook).
+  render a one-cell notebook), and that fixed cost split into its parts;
+* key drivers against the number of rated items (5-40) at 1,000 and 100,000 rows, against the
+  engine before issue #15; ``csat run`` on 24- and 40-item questionnaires (``bench/scaling.py``,
+  surveys from ``bench/survey.py``);
+* each model fitted on collapsed patterns vs. on every row;
+* ``csat batch`` over 100 segments vs. one ``csat run`` per segment.
 
 Results go to a JSON file and a Markdown table (``--md``, default next to the JSON).
 """
@@ -30,6 +35,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from csatlib.validation.suite import build_suite  # noqa: E402
 from csatlib.frame import SPEEDER, STRAIGHTLINE
@@ -37,6 +43,7 @@ from csatlib.ingest.load import read_wave  # noqa: E402
 from csatlib.sample import SAMPLE_SPEC, generate_wave  # noqa: E402
 from csatlib.spec import Spec, load_spec  # noqa: E402
 from csatlib.validation.check import validate_wave  # noqa: E402
+from scaling import bench_batch, bench_drivers, bench_fixed_costs, bench_items  # noqa: E402
 
 STAGE_LINE = re.compile(r"\(stages: (.*?)\)")
 
@@ -199,27 +206,6 @@ def bench_models(n: int) -> list[dict]:
     return out
 
 
-def bench_batch(work: Path, spec_path: Path, segments: int = 20, rows_per_segment: int = 400) -> dict:
-    """``csat batch`` over ``segments`` values vs. the same reports by sequential ``csat run``."""
-    frame = generate_wave("2026Q3", n=segments * rows_per_segment, seed=99, dirty=False)
-    frame["market"] = [f"M{(i % segments) + 1:02d}" for i in range(len(frame))]
-    data = work / "batch.csv"
-    frame.to_csv(data, index=False)
-    t0 = time.perf_counter()
-    run_cli(["batch", "--data", str(data), "--spec", str(spec_path), "--wave", "2026Q3", "--by", "market",
-             "--out", str(work / "batch_out"), "--expectations", str(work / "exp"), "--quiet"])
-    t_batch = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for value, part in frame.groupby("market"):
-        path = work / f"seq_{value}.csv"
-        part.to_csv(path, index=False)
-        run_cli(["run", "--data", str(path), "--spec", str(spec_path), "--wave", "2026Q3", "--out",
-                 str(work / "seq_out" / value), "--expectations", str(work / "exp"), "--quiet"])
-    t_seq = time.perf_counter() - t0
-    return {"segments": segments, "rows_per_segment": rows_per_segment, "batch_s": round(t_batch, 1),
-            "sequential_runs_s": round(t_seq, 1), "speedup": round(t_seq / t_batch, 2)}
-
-
 def to_markdown(doc: dict) -> str:
     stages = list(dict.fromkeys(k for r in doc["sizes"] for k in r["stages_s"]))
     lines = ["# Benchmark results", "", f"Machine: {doc['machine']}", "",
@@ -244,28 +230,57 @@ def to_markdown(doc: dict) -> str:
             lines.append(f"| {m['model']} | {m['rows']:,} | {m['patterns']:,} | {m['collapsed_s']:.3f} | "
                          f"{m['row_level_s']:.3f} | {m['speedup']} | {m['max_rel_diff_params']:.1e} | "
                          f"{m['max_rel_diff_bse']:.1e} |")
+    if doc.get("fixed_costs"):
+        lines += ["", "## Fixed costs of a small run (each in a fresh process)", "", "| cost | seconds |", "|---|---:|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in doc["fixed_costs"].items()]
+    if doc.get("drivers"):
+        lines += ["", "## Key drivers (200 bootstrap replicates) against the number of items", "",
+                  "| items | rows | patterns | seconds | method | orderings | MC error | before #15 (est.) | speed-up |",
+                  "|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+        for d in doc["drivers"]:
+            mc = "" if d["mc_error"] is None else f"{d['mc_error']:.4f}"
+            lines.append(f"| {d['items']} | {d['rows']:,} | {d['patterns']:,} | {d['seconds']:.2f} | {d['method']} | "
+                         f"{d['orderings'] or ''} | {mc} | {d['pre15_seconds_estimated']:,.0f} | {d['speedup']:,}x |")
+    if doc.get("items"):
+        lines += ["", "## Many rated items, end to end (`csat run`)", "", "| items | rows | csat run (s) | stages |",
+                  "|---:|---:|---:|---|"]
+        for d in doc["items"]:
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in d["stages_s"].items())
+            lines.append(f"| {d['items']} | {d['rows']} | {d['run_wall_s']:.1f} | {stages} |")
     if doc.get("batch"):
         b = doc["batch"]
         lines += ["", "## csat batch vs. sequential csat run", "",
-                  f"{b['segments']} segments of {b['rows_per_segment']} rows: batch {b['batch_s']} s, "
-                  f"{b['segments']} sequential runs {b['sequential_runs_s']} s, speed-up **{b['speedup']}x**."]
+                  f"{b['segments']} segments of {b['rows_per_segment']} rows: batch {b['batch_s']} s (first report after "
+                  f"{b['first_report_s']} s, then **{b['seconds_per_segment_after_first']} s per segment**); one "
+                  f"`csat run` per segment {b['sequential_run_s']} s (mean of {b['sequential_sample']}), "
+                  f"{b['sequential_runs_s_scaled']} s for all: speed-up **{b['speedup']}x**."]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--rows", type=int, nargs="+", default=[5_000, 100_000, 1_000_000])
     ap.add_argument("--json", default="bench/results.json")
     ap.add_argument("--md", default=None)
     ap.add_argument("--model-rows", type=int, default=1_000_000, help="rows for the collapsed vs row-level fits")
-    ap.add_argument("--batch-segments", type=int, default=20, help="segments for batch vs sequential (0: skip)")
+    ap.add_argument("--batch-segments", type=int, default=100, help="segments for batch vs sequential (0: skip)")
+    ap.add_argument("--driver-items", type=int, nargs="*", default=[5, 10, 15, 24, 40],
+                    help="item counts for the key-driver benchmark (none: skip)")
+    ap.add_argument("--driver-rows", type=int, nargs="*", default=[1_000, 100_000])
+    ap.add_argument("--survey-items", type=int, nargs="*", default=[24, 40],
+                    help="item counts of the end-to-end runs on 211-row generated surveys (none: skip)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="csat-bench-") as tmp:
         work = Path(tmp)
         spec_path = work / "retail-csat.yaml"
         spec_path.write_text(SAMPLE_SPEC, encoding="utf-8")
         doc = {"machine": f"{__import__('os').cpu_count()} cores, Python {sys.version.split()[0]}",
-               "fixed_cost_s": round(fixed_cost(work), 2), "sizes": []}
+               "fixed_cost_s": round(fixed_cost(work), 2), "fixed_costs": bench_fixed_costs(work), "sizes": []}
+        say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        if args.driver_items:
+            doc["drivers"] = bench_drivers(args.driver_items, args.driver_rows, progress=say)
+        if args.survey_items:
+            doc["items"] = bench_items(work, args.survey_items, progress=say)
         for n in sorted(args.rows):
             print(f"bench: {n:,} rows ...", file=sys.stderr, flush=True)
             doc["sizes"].append(bench_size(n, work, spec_path))
@@ -275,7 +290,7 @@ def main() -> None:
             doc["models"] = bench_models(args.model_rows)
         if args.batch_segments:
             print(f"bench: batch of {args.batch_segments} segments ...", file=sys.stderr, flush=True)
-            doc["batch"] = bench_batch(work, spec_path, args.batch_segments)
+            doc["batch"] = bench_batch(work, spec_path, args.batch_segments, progress=say)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md = Path(args.md) if args.md else Path(args.json).with_suffix(".md")

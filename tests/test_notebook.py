@@ -87,6 +87,23 @@ def test_a_failed_notebook_does_not_return_its_kernel(tmp_path):
         pool.shutdown()
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_a_pooled_kernel_leaks_no_file_descriptors(tmp_path):
+    import os
+
+    pool = KernelPool()
+    try:
+        path = probe_notebook(tmp_path)
+        counts = []
+        for i in range(6):
+            execute_notebook(path, tmp_path / f"out{i}.ipynb", {"x": i}, kernel=pool.acquire(tmp_path))
+            counts.append(len(os.listdir("/proc/self/fd")))
+        assert pool.started == 1
+        assert counts[-1] <= counts[1]  # nbclient's kernel client is closed after every notebook
+    finally:
+        pool.shutdown()
+
+
 @pytest.fixture(scope="module")
 def two_segments(tmp_path_factory):
     """results.json of two segments of the hotel survey (Chinese labels, weights)."""

@@ -218,7 +218,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], f
         with warnings.catch_warnings(), _kernel_stderr_captured():
             warnings.simplefilter("ignore")
             km = kernel.take() if kernel is not None else None
-            extra = {"km": km} if km is not None else {}
+            extra = {"km": km, "engine_name": _kept_kernel_engine()} if km is not None else {}
             pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
                                 progress_bar=False, log_output=False, cwd=str(notebook.parent),
                                 execution_timeout=timeout, **extra)
@@ -244,6 +244,52 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], f
         else:
             os.environ["MPLBACKEND"] = env_before
     return output
+
+
+_ENGINE = "csat-kept-kernel"
+_ENGINE_REGISTERED = False
+
+
+def _kept_kernel_engine() -> str:
+    """papermill's nbclient engine, for a kernel papermill did not start (a :class:`WarmKernel`).
+
+    nbclient leaves a kernel it did not start running, as wanted, but also leaves its kernel
+    client's channels open: about a dozen file descriptors per notebook, which a pooled kernel
+    rendering hundreds of segments would run out of. This engine runs the notebook exactly as
+    papermill's default engine does (the same client, the same arguments) and then closes that
+    client's channels. Registered with papermill once per process; returns its name.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    global _ENGINE_REGISTERED
+    if _ENGINE_REGISTERED:
+        return _ENGINE
+
+    class KeptKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            # the argument handling of papermill's NBClientEngine.execute_managed_notebook (2.6-2.7)
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout if execution_timeout else
+                                        kwargs.get("timeout"), startup_timeout=start_timeout, kernel_name=kernel_name,
+                                        log=logger, log_output=log_output, stdout_file=stdout_file,
+                                        stderr_file=stderr_file)
+            client = PapermillNotebookClient(nb_man, **final_kwargs)
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+                    client.kc = None
+
+    papermill_engines.register(_ENGINE, KeptKernelEngine)
+    _ENGINE_REGISTERED = True
+    return _ENGINE
 
 
 @contextmanager

@@ -75,9 +75,11 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
     notebook session wants).
     """
     timings = timings or Timings()
-    _import_in_background("great_expectations")  # 2-3 s of imports, overlapped with reading the file
+    gx_import = _import_in_background("great_expectations")  # 2-3 s of imports, overlapped with the read
     with timings.stage("load"):
         loaded = loaded if loaded is not None else read_wave(data, spec)
+    if gx_import is not None:
+        gx_import.join()  # GX imports itself circularly: never import it from two threads at once
     progress(f"loaded {loaded.n_rows} rows from {Path(data).name}"
              + (f" (dropped PII columns: {', '.join(loaded.pii_dropped)})" if loaded.pii_dropped else ""))
     for note in loaded.notes:
@@ -99,15 +101,17 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
     return loaded, result
 
 
-def _import_in_background(module: str) -> None:
-    """Start importing ``module`` in a daemon thread (no-op once imported). Whoever imports it next
-    waits for that import to finish (Python's per-module import lock); a failure is left for that
-    import to raise."""
+def _import_in_background(module: str):
+    """Start importing ``module`` in a daemon thread; returns the thread (None if already imported).
+
+    Join the thread before importing anything from ``module`` elsewhere: a package with circular
+    imports imported from two threads at once can fail with "partially initialized module". A
+    failure is left for the later import to raise."""
     import sys
     import threading
 
     if module in sys.modules:
-        return
+        return None
 
     def work() -> None:
         try:
@@ -115,7 +119,9 @@ def _import_in_background(module: str) -> None:
         except BaseException:
             pass
 
-    threading.Thread(target=work, name=f"csat-import-{module}", daemon=True).start()
+    thread = threading.Thread(target=work, name=f"csat-import-{module}", daemon=True)
+    thread.start()
+    return thread
 
 
 def stack_versions() -> dict[str, str]:
