@@ -136,7 +136,7 @@ def test_safe_folder_names(label, expected):
 
 
 def test_previous_wave_per_segment_from_file_batch_folder_and_run_folder(hotel, tmp_path):
-    from csatlib.analysis.kpis import kpis
+    from csatlib.analysis.kpis import dimension_kpis, kpis
     from csatlib.results import Estimate, Provenance, Results
     from csatlib.run.previous import load_previous
     from csatlib.spec import load_spec
@@ -147,7 +147,8 @@ def test_previous_wave_per_segment_from_file_batch_folder_and_run_folder(hotel, 
     earlier.to_csv(data, index=False)
     by_file = load_previous(data, spec, tmp_path / "e", by="城市")
     assert set(by_file.by_value) == {"北京", "上海", "广州"} and by_file.wave == "2026-夏"
-    expected = {e.id: e.estimate for e in kpis(earlier[earlier["城市"] == "上海"], spec)}
+    shanghai = earlier[earlier["城市"] == "上海"]
+    expected = {e.id: e.estimate for e in kpis(shanghai, spec) + dimension_kpis(shanghai, spec)}
     got = {e.id: e.estimate for e in by_file.for_segment("城市", "上海").estimates}
     assert got == pytest.approx(expected)
     # from an earlier batch folder: <wave>/by-<column>/<value>/results.json
