@@ -1064,7 +1064,7 @@ class _Parser:
 
         index = self._index(m.get("index"), spec) if m.get("index") is not None else None
         model = self._index_model(m.get("index_model"), spec) if m.get("index_model") is not None else None
-        return replace(spec, index=index, index_model=model) if (index or model) else spec
+        return replace(spec, index=index, index_model=model, answers=tuple(self.answers)) if (index or model) else spec
 
     def _index(self, value: Any, spec: Spec) -> IndexSpec:
         m = self._mapping(value, "index", _INDEX_KEYS, {"weights"})
@@ -1142,6 +1142,8 @@ class _Parser:
                     raise SpecError(f"{p}: item {col!r} has no scale (give index_model.scale or {p}.scale)")
                 if own is not None and scale != own:
                     raise SpecError(f"{p}: item {col!r} is rated on {scale} elsewhere in the spec, not {own}")
+                if col not in rated:  # read and range-checked like every other rated column
+                    self._add_answer(col, p, f"{p}.items.{col}", scale, {})
                 scales.append(scale)
             constructs.append(Construct(name, items, tuple(scales), mode, self._label(cm.get("label"), f"{p}.label")))
         names = [c.name for c in constructs]

@@ -70,7 +70,7 @@ def test_a_wave_of_one_row_with_min_base_1_is_a_report(tmp_path):
     assert "清洁: 1 respondent answered both" in skipped["gap"]
     assert skipped["drivers"].startswith("Key drivers: not computed")
     doc = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert doc["rows"] == {"read": 1, "clean": 1, "quarantined": 0}
+    assert doc["rows"] == {"read": 1, "clean": 1, "quarantined": 0, "screened_out": 0}
     assert {e["id"] for e in doc["estimates"]} >= {"satisfaction.score", "nps"}
 
 

@@ -218,7 +218,10 @@ def test_stage_records_the_reason(monkeypatch):
     frame["p2"] = 4.0
     res = analyse(frame, parse_spec(SPEC), wave="W", rows={"read": len(frame), "clean": len(frame),
                                                              "quarantined": 0}, provenance=Provenance())
-    assert res.drivers is None and "服务" in res.skipped["drivers"]
+    # a constant dimension leaves the decomposition with its reason; the others keep their shares
+    assert "服务" in res.skipped["drivers.服务"] and "no variance" in res.skipped["drivers.服务"]
+    assert list(res.drivers.table["dimension"]) == ["质量", "价格"]
+    assert res.drivers.table["lmg_share"].sum() == pytest.approx(1.0)
 
 
 # --- many items: the sampled regime, end to end ---------------------------------------------------

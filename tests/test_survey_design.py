@@ -155,6 +155,15 @@ def test_lonely_psu_fails_by_default_naming_the_stratum():
         SurveyDesign(lp["w"], strata=lp["stratum"], psu=lp["psu"])
 
 
+def test_one_respondent_without_a_stated_design_has_an_undefined_se():
+    # R: svymean(~y, svydesign(ids=~1, weights=~w, data=<1 row>)) has SE NaN (n / (n - 1) with n = 1);
+    # the wave is still a report (its analyses say why they skip), while a stated design still fails
+    m = SurveyDesign(np.array([2.0])).mean(np.array([7.0]))
+    assert m.mean == 7.0 and math.isnan(m.se)
+    with pytest.raises(DesignError, match="only one PSU"):
+        SurveyDesign(np.array([2.0]), strata=np.array(["a"]))
+
+
 def test_fpc_as_sampling_fraction_equals_population_size(data):
     # svydesign reads fpc <= 1 as a sampling fraction n_h / N_h
     n_psu = data.groupby("stratum")["psu"].transform("nunique")

@@ -107,15 +107,18 @@ def test_planted_borderline_importance_gets_exactly_one_borderline_verdict(sampl
 
 
 def test_planted_borderline_performance_from_dimension_scores(sample_results):
+    assert priority_table(sample_results).performance_intervals  # dimension scores carry intervals
+    without = [e for e in sample_results.estimates if not (e.id.startswith("dimension.") and e.id.endswith(".score"))]
+    sample_results = replace(sample_results, estimates=without)
     pt0 = priority_table(sample_results)
-    assert not pt0.performance_intervals  # today's results carry no interval for mean perceptions
+    assert not pt0.performance_intervals  # without them the performance axis has no interval
     target = max((r for r in pt0.rows if not r.borderline), key=lambda r: r.importance)
     extra = []
     for r in pt0.rows:
         half = 0.02 if r.dimension != target.dimension else abs(r.performance - pt0.performance_line) + 0.05
         extra.append(Estimate(f"dimension.{r.dimension}.score", r.performance, r.performance - half,
                               r.performance + half, 3000))
-    planted = replace(sample_results, estimates=sample_results.estimates + extra)
+    planted = replace(sample_results, estimates=list(sample_results.estimates) + extra)
     pt = priority_table(planted)
     assert pt.performance_intervals
     assert pt.get(target.dimension).verdict == BORDERLINE and "performance" in pt.get(target.dimension).why

@@ -119,8 +119,7 @@ def report_tables(results: Results) -> list[tuple[str, list[str], list[list[Any]
                 for k, v in m.items() if isinstance(v, dict)]
         tables.append(("Mediation", ["effect", "estimate", "ci_low", "ci_high", "p", "n"], rows))
     r = results.rows
-    tables.append(("Rows", ["rows", "count"], [["read", r.get("read")], ["clean", r.get("clean")],
-                                              ["quarantined", r.get("quarantined")]]))
+    tables.append(("Rows", ["rows", "count"], [[key, count] for key, count in r.items()]))
     if results.quality.reasons:
         tables.append(("Quarantine reasons", ["reason", "column", "rows"],
                        _rows_of(results.quality.reasons, ["reason", "column", "rows"])))

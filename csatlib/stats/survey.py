@@ -193,6 +193,9 @@ class SurveyDesign:
         if fpc is not None:
             factor = self._fpc_factor(fpc, stratum, n_h, stratum_labels, names["fpc"])
         lonely = n_h == 1
+        undefined = strata is None and psu is None and size == 1  # one respondent: no variance at all
+        if undefined:
+            lonely = np.zeros(1, dtype=bool)
         if lonely.any() and lonely_psu == "fail":
             which = ", ".join(repr(stratum_labels[h]) for h in np.flatnonzero(lonely)[:5])
             raise DesignError(f"{names['strata']}: stratum {which} has only one PSU, so its variance cannot be "
@@ -200,6 +203,8 @@ class SurveyDesign:
                               f"(R's survey.lonely.psu)")
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(lonely, factor, factor * n_h / (n_h - 1))
+        if undefined:
+            scale = np.full(1, np.nan)  # R: NaN (n / (n − 1) with n = 1); the analyses say why they skip
         if calibration is not None:
             cw = np.asarray(calibration.weights, dtype=float)
             if len(cw) != size or any(len(m) != size for m in calibration.margins):
