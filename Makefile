@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test processes (pytest-xdist): two, the CI machine's cores; `make test WORKERS=0` runs in one process.
+WORKERS ?= 2
 
 .PHONY: demo test fuzz bench lab venv clean
 
@@ -19,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/csat demo --out reports
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile tests
 	$(BIN)/python -m pytest -q --doctest-modules -p no:cacheprovider csatlib
 	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider notebooks/ csatlib/report/report.ipynb
 
