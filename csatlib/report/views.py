@@ -25,6 +25,9 @@ from . import charts
 from .labels import Labels, humanise
 from .priorities import BORDERLINE, VERDICTS, PriorityTable, priority_table
 from .questionnaire import has_questionnaire, questionnaire_section, weighting_section
+from .variance import (SIMPLE, bootstrap_caveat, design_methods, effective_n, estimate_errors, gap_methods,
+                       loyalty_methods, loyalty_variance, mediation_rows, mediation_variance, model_name,
+                       model_variance, sample_kind, shape_test, test_name)
 from .wording import (SMALL_CHANGE, finite, fmt, fmt_change, fmt_ci, format_p, is_small_change,
                       kind_of, plural)
 
@@ -309,7 +312,7 @@ def _change_line(results: Results, labels: Labels, e: Estimate) -> str:
 
 
 def _base(e: Estimate, weighted: bool) -> str:
-    if weighted and finite(e.n_eff):
+    if weighted and finite(e.n_eff):  # weights or a sample design: the effective base differs from n
         return f"n = {e.n:,} (effective {e.n_eff:,.0f})"
     return f"n = {e.n:,}"
 
@@ -317,15 +320,17 @@ def _base(e: Estimate, weighted: bool) -> str:
 def kpi_section(results: Results) -> Fragment:
     """KPI tiles: estimate, 95% interval, base and the change since the previous wave (once)."""
     labels = Labels(results)
-    tiles = []
+    tiles, weighted = [], sample_kind(results) != SIMPLE
     for e in _headline_estimates(results):
         kind = kind_of(e.id)
         tiles.append(f"<div class='tile' data-id='{_e(e.id)}'><h3>{_e(labels.kpi(e.id))}</h3>"
                      f"<p class='value'>{_e(fmt(kind, e.estimate))}</p>"
                      f"<p class='sub'>95% CI {_e(fmt_ci(kind, e.ci_low, e.ci_high))}</p>"
-                     f"<p class='sub'>{_e(labels.kpi_note(e.id))} · {_e(_base(e, results.weighted))}</p>"
+                     f"<p class='sub'>{_e(labels.kpi_note(e.id))} · {_e(_base(e, weighted))}</p>"
                      f"{_change_line(results, labels, e)}</div>")
     body = f"<div class='tiles'>{''.join(tiles)}</div>" if tiles else "<p>No headline estimate.</p>"
+    if tiles:
+        body += f"<p class='note'>{_e(estimate_errors(results))}{' ' + _e(effective_n(results)) if weighted else ''}</p>"
     if results.previous_wave:  # a first wave says so once, in the header
         body += ("<p class='note'>▲/▼: a significant change (Holm-adjusted across the measures compared, "
                  "p &lt; 0.05); “small” marks a significant change below the size threshold stated in the "
@@ -441,8 +446,8 @@ def priorities_section(results: Results) -> Fragment:
     notes = list(pt.notes) + [n for n in d.notes]
     note_html = "".join(f"<li>{_e(n)}</li>" for n in notes)
     method = (f"<p class='note'>Importance: {_e(d.method)}, 95% intervals from {d.bootstrap:,} seeded bootstrap "
-              f"replicates. Johnson's relative weights and the gap drivers are in the "
-              f"<a href='#appendix-models'>appendix</a>.</p>")
+              f"replicates.{_e(bootstrap_caveat(results))} Johnson's relative weights and the gap drivers are in "
+              f"the <a href='#appendix-models'>appendix</a>.</p>")
     return _section("priorities", "Key drivers and the importance-performance map",
                     lead + table + fig + (f"<ul class='note'>{note_html}</ul>" if note_html else "") + method)
 
@@ -592,9 +597,9 @@ def loyalty_section(results: Results) -> Fragment:
         if nl.get("nonlinear") and finite(c.steepest_from, c.steepest_to, c.steepest_rise):
             rise = fmt_change("rate" if binary else "mean", c.steepest_rise)
             typical = fmt_change("rate" if binary else "mean", c.typical_rise) if finite(c.typical_rise) else "–"
-            sentence = (f"{name} does not rise evenly with satisfaction (shape test {format_p(nl.get('p'))}): it rises "
-                        f"most steeply from {_num(c.steepest_from)} to {_num(c.steepest_to)} ({rise}{unit}), against "
-                        f"a median of {typical}{unit} per point elsewhere.")
+            sentence = (f"{name} does not rise evenly with satisfaction ({test_name(nl)}, {format_p(nl.get('p'))}): "
+                        f"it rises most steeply from {_num(c.steepest_from)} to {_num(c.steepest_to)} ({rise}{unit}), "
+                        f"against a median of {typical}{unit} per point elsewhere.")
         else:
             slope = _coef(m.linear, "satisfaction")
             sentence = (f"{name} rises about evenly with satisfaction "
@@ -612,7 +617,7 @@ def loyalty_section(results: Results) -> Fragment:
                                             f"overall satisfaction ({labels.scale('satisfaction.score') or ''})",
                                             "promoter share" if binary else f"{name} (mean)", steep))
         base = f"Base: {m.n:,} respondents with both answers."
-        notes = " ".join(m.notes)
+        notes = " ".join([*m.notes, *loyalty_variance(m, results)])
         parts.append(f"<p class='note'>{_e(base)} {_e(notes)}</p>")
     parts.append("<p class='note'>These curves describe how loyalty differs between more and less satisfied "
                  "customers in this wave: an association across customers, not a measured effect of raising "
@@ -622,20 +627,6 @@ def loyalty_section(results: Results) -> Fragment:
 
 # ----------------------------------------------------------------------------------------
 # gaps
-def _mediation_rows(m: dict[str, Any], clean_rows: int | None) -> str:
-    text = str(m.get("rows") or "")
-    hit = re.match(r"a seeded subsample of ([\d,]+) of ([\d,]+) rows(.*)", text)
-    if hit:
-        drawn, total, rest = hit.group(1), hit.group(2), hit.group(3)
-        if drawn == total and "design weight" in rest:
-            return (f"{drawn} rows drawn with replacement from the {total} complete rows, with probability "
-                    f"proportional to the design weight (a seeded weighted resample)")
-        if drawn == total:
-            return f"all {total} complete rows"
-        return f"a seeded subsample of {drawn} of the {total} complete rows{rest}"
-    return text
-
-
 def gaps_section(results: Results) -> Fragment:
     """Expectation gaps: which are not met (significance-aware), the chart, the table, associations."""
     g = results.gap
@@ -697,7 +688,7 @@ def gaps_section(results: Results) -> Fragment:
                      f"equal (the strongest of the {len(sig)} significant gaps)."
                      if strongest else "no gap is significantly associated with satisfaction once the others are "
                                        "held equal.")
-                  + "</p>")
+                  + f" {_e(model_variance(disc, 'The regression', results))}</p>")
     m = g.mediation
     if m and all(isinstance(m.get(k), dict) for k in ("indirect", "direct", "total")):
         ind, direct, total = m["indirect"], m["direct"], m["total"]
@@ -708,17 +699,19 @@ def gaps_section(results: Results) -> Fragment:
                   f"{_e(fmt_change('mean', ind['estimate']))} of it alongside higher satisfaction "
                   f"({_e(format_p(ind.get('p')))}) and {_e(fmt_change('mean', direct['estimate']))} apart from it "
                   f"({_e(format_p(direct.get('p')))}"
-                  f"{'' if finite(direct.get('p')) and direct['p'] < ALPHA else ', within sampling noise'}).</p>")
+                  f"{'' if finite(direct.get('p')) and direct['p'] < ALPHA else ', within sampling noise'}). "
+                  f"{_e(mediation_variance(m, results))}</p>")
     if extra:
         extra += ("<p class='note'><b>Associations, not effects.</b> Both analyses compare different customers "
                   "in one survey wave (a single cross-section): they show that smaller gaps go with higher "
                   "satisfaction and loyalty, not that closing a gap would raise them. Model details are in the "
                   "<a href='#appendix-models'>appendix</a>.</p>")
     notes = "".join(f"<li>{_e(n)}</li>" for n in g.notes)
+    errors = _e(estimate_errors(results, "Mean gaps and shares below expectation"))
     return _section("gaps", "Expectation gaps",
                     "<p>" + " ".join(sentences) + "</p>" + fig + table
                     + "<p class='note'>Gap = perception − expectation on the same scale; tests are Holm-adjusted "
-                      "across attributes.</p>" + (f"<ul class='note'>{notes}</ul>" if notes else "") + extra)
+                      f"across attributes. {errors}</p>" + (f"<ul class='note'>{notes}</ul>" if notes else "") + extra)
 
 
 # ----------------------------------------------------------------------------------------
@@ -857,37 +850,35 @@ def appendix_section(results: Results) -> Fragment:
     """Methods, model details, validation checks and provenance, each collapsible."""
     labels = Labels(results)
     t = results.quality.thresholds
-    weighting = ("Estimates are weighted by the spec's weight column. Means and shares use design-based "
-                 "(Taylor linearisation) standard errors for a weights-only design, as R's "
-                 "<code>survey::svymean</code>; bases also show Kish's effective sample size (Σw)² / Σw²."
-                 if results.weighted else "The spec has no weight column: every respondent counts once.")
+    how = {k: _e(v) for k, v in design_methods(results).items()}
     methods = [
-        ("Satisfaction score", "mean on the native scale with a t interval (df = n − 1); the 0–100 index in "
-                               "results.json and tables.xlsx is the same mean rescaled."),
+        ("Satisfaction score", f"mean on the native scale with a t interval ({how['score']}); the 0–100 "
+                               "index in results.json and tables.xlsx is the same mean rescaled."),
         ("Satisfaction rate", "share of answers at or above the top-box threshold; Wilson interval on the "
                               "effective base."),
-        ("NPS", "% promoters (9–10) − % detractors (0–6), the mean of a 100 / 0 / −100 score, normal interval."),
-        ("Changes between waves", "Welch t test for scores, z test with Newcombe's interval for rates, z test for "
+        ("NPS", f"% promoters (9–10) − % detractors (0–6), the mean of a 100 / 0 / −100 score, {how['nps']}."),
+        ("Changes between waves", f"Welch t test for scores{how['changes']}, z test with Newcombe's interval for "
+                                  "rates, z test for "
                                   "NPS; Holm correction across the measures compared. A significant change is called "
                                   f"small when it is under {SMALL_CHANGE['mean']:.0%} of the answer scale's width "
                                   f"(means), {100 * SMALL_CHANGE['rate']:.0f} percentage points (rates), "
                                   f"{SMALL_CHANGE['nps']:g} points (NPS) or {SMALL_CHANGE['index']:g} points "
                                   "(0–100 indices)."),
-        ("Segments", "each segment against the rest of the sample with the tests above, Holm correction across all "
+        ("Segments", f"each segment against the rest of the sample {how['segments']}, Holm correction across all "
                      f"segments and KPIs. Segments with fewer than {_e(t.get('min_base', '–'))} clean respondents are "
                      "suppressed (listed, not estimated) and never quoted."),
-        ("Weighting", weighting),
-        ("Satisfaction → loyalty", "per loyalty item OLS with HC3 errors and an ordered logit; for promoter status a "
-                                   "logit and a linear probability model. Shape: one dummy per satisfaction point "
-                                   "against the straight line, likelihood-ratio test."),
+        ("Weighting", how["weighting"]),
+        ("Satisfaction → loyalty", "per loyalty item OLS and an ordered logit; for promoter status a logit and a "
+                                   "linear probability model. Shape: one dummy per satisfaction point against the "
+                                   "straight line" + _e(loyalty_methods(results))),
         ("Expectation gaps", "perception − expectation; mean with t interval, paired t and Wilcoxon signed-rank "
                              "tests, Holm-adjusted; share with gap &lt; 0 (Wilson). Disconfirmation regression of "
-                             "satisfaction on all gaps (HC3) and a mediation analysis gap → satisfaction → loyalty: "
-                             "both describe associations in one cross-section."),
+                             "satisfaction on all gaps and a mediation analysis gap → satisfaction → loyalty: "
+                             "both describe associations in one cross-section. " + _e(gap_methods(results))),
         ("Priorities", "importance = Shapley/LMG share of R² (Lindeman, Merenda &amp; Gold) with a seeded bootstrap "
                        "interval; performance = mean perception. Verdict lines at the average importance (1 / number "
                        "of attributes) and the average performance (Martilla &amp; James 1977); an attribute whose "
-                       "interval crosses a line is borderline."),
+                       "interval crosses a line is borderline." + _e(bootstrap_caveat(results))),
     ]
     body = _details("appendix-methods", "Methods", "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in methods)
                     + "</dl>")
@@ -896,20 +887,19 @@ def appendix_section(results: Results) -> Fragment:
     name_sat = lambda term: labels.satisfaction if term == "satisfaction" else term  # noqa: E731
     for m in results.loyalty:
         title_ = _loyalty_label(labels, m)
-        models.append(f"<h4>{_e(title_)}: {_e(m.linear.model)} ({_e(m.linear.cov_type)})</h4>"
-                      + _model_table(m.linear, name_sat, f"{title_}: linear model"))
-        if m.logit is not None:
-            models.append(f"<h4>{_e(title_)}: {_e(m.logit.model)}</h4>"
-                          + _model_table(m.logit, name_sat, f"{title_}: {m.logit.model}"))
-        nl = m.nonlinearity
-        if finite(nl.get("statistic"), nl.get("p")):
-            models.append(f"<p class='note'>Shape test ({_e(nl.get('model', ''))}): LR χ² = {nl['statistic']:.1f}, "
-                          f"df = {_e(nl.get('df'))}, {_e(format_p(nl['p']))}.</p>")
+        for model in (m.linear, m.logit):
+            if model is not None:
+                models.append(f"<h4>{_e(title_)}: {_e(model_name(model))}</h4>"
+                              + _model_table(model, name_sat, f"{title_}: {model_name(model)}")
+                              + f"<p class='note'>{_e(model_variance(model, model_name(model), results))}</p>")
+        if shape_test(m.nonlinearity):
+            models.append(f"<p class='note'>{_e(shape_test(m.nonlinearity, results))}</p>")
     if results.gap is not None and results.gap.disconfirmation is not None:
         d = results.gap.disconfirmation
-        models.append(f"<h4>{_e(d.model)}</h4>"
+        models.append(f"<h4>{_e(model_name(d))}</h4>"
                       + _model_table(d, lambda t_: labels.dimension(t_) if t_ != "const" else "intercept",
-                                     "Disconfirmation regression"))
+                                     "Disconfirmation regression")
+                      + f"<p class='note'>{_e(model_variance(d, 'The regression', results))}</p>")
     if results.gap is not None and results.gap.mediation:
         m = results.gap.mediation
         rows = []
@@ -923,8 +913,9 @@ def appendix_section(results: Results) -> Fragment:
         models.append(f"<h4>Mediation: mean gap → satisfaction → {_e(m.get('outcome', ''))}</h4>"
                       + _table(["association", "estimate", "95% CI", "p"], rows, "Mediation", sortable=False)
                       + f"<p class='note'>{_e(m.get('method', ''))}, {_e(m.get('replicates', ''))} replicates, on "
-                        f"{_e(_mediation_rows(m, results.rows.get('clean')))}. Exposure: {_e(m.get('exposure', ''))}. "
-                        "An association in one cross-section, not a causal effect.</p>")
+                        f"{_e(mediation_rows(m, results.rows.get('clean')))}. Exposure: {_e(m.get('exposure', ''))}. "
+                        f"{_e(mediation_variance(m, results))} An association in one cross-section, not a causal "
+                        "effect.</p>")
     for key, d in (("perception", results.drivers), ("gap", results.drivers_gap)):
         if d is None:
             continue
