@@ -11,7 +11,7 @@ import html
 import math
 from typing import Any, Iterable
 
-from .views import Fragment
+from .page.markup import Fragment
 from .wording import describe_change, format_p
 from .variance import SIMPLE, bootstrap_caveat, sample_kind
 from ..results import Estimate, IndexAnalysis, IndexModel, Results, WeightedIndex
