@@ -158,7 +158,7 @@ class LoyaltyCurve:
 class LoyaltyModel:
     """All models of one loyalty outcome (``csatlib.loyalty_models``).
 
-    ``linear`` is OLS with HC3 errors (a linear probability model for a binary outcome);
+    ``linear`` is OLS (a linear probability model for a binary outcome), HC3 or design-based (``cov_type``);
     ``logit`` the ordered logit (ordinal items) or logit (binary outcomes); ``nonlinearity`` the
     shape test of the loyalty curve.
     """

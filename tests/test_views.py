@@ -153,7 +153,7 @@ def test_key_findings_link_to_sections_that_exist(sample_results):
 
 def test_changes_are_shown_once(sample_results):
     body = views.report_body(sample_results)
-    assert body.count("vs 2026Q2:") == len(views._headline_estimates(sample_results))
+    assert body.count("vs 2026Q2:") == len(views.headline_estimates(sample_results))
     assert "Change since the previous wave" not in body
     # methods details live in the appendix only
     main, appendix = body.split('id="appendix"', 1)

@@ -14,7 +14,8 @@ n; the disconfirmation regression then has design-based SEs (R's ``svyglm``).
 
 Across dimensions:
 
-* the disconfirmation regression of overall satisfaction on all gaps (WLS, HC3);
+* the disconfirmation regression of overall satisfaction on all gaps (WLS, HC3; design-based with a
+  design-based spec);
 * a mediation analysis (statsmodels ``Mediation``, parametric, seeded): overall gap (the mean of
   a respondent's dimension gaps) → satisfaction → first loyalty item. ``Mediation`` contrasts
   exposure values 0 and 1, so the exposure is coded as gap + 1: the effects are those of
@@ -163,7 +164,14 @@ def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str
         row = summary.loc[label]
         effects[key] = {"estimate": float(row["Estimate"]), "ci_low": float(row["Lower CI bound"]),
                         "ci_high": float(row["Upper CI bound"]), "p": float(row["P-value"])}
+    variance = "intervals by parametric simulation from the model-based (OLS) covariance of both regressions"
+    if design_based(spec):
+        d = spec.design
+        parts = [name for name, col in (("strata", d.strata), ("clusters", d.psu), ("fpc", d.fpc)) if col] if d else []
+        ignored = " and ".join(f"the {x}" for x in parts) if parts else "the weights' effect on the variance"
+        variance += (f"; not design-based: the simulation ignores {ignored}"
+                     + (", and the rows were resampled with probability proportional to the weight" if weighted else ""))
     return {"exposure": "mean gap across dimensions (coded gap + 1: the contrast is gap −1 → 0)",
             "mediator": spec.satisfaction.column, "outcome": outcome_label, "rows": note, "n": int(len(idx)),
             "replicates": replicates, "method": "statsmodels Mediation, parametric simulation, seeded",
-            **effects}
+            "cov_type": "model-based", "variance": variance, **effects}

@@ -159,9 +159,6 @@ def _one(outcome: str, label: str, s: np.ndarray, y: np.ndarray, w: np.ndarray, 
     else:
         logit = fit_logit((y == y.max()).astype(float), lin_x, w, lin_names, sample_design=sample_design)
         notes.append("Only two answer categories: a logit replaces the ordered logit.")
-    if sample_design is not None:
-        notes.append("Standard errors, bands and the shape test are design-based (linearisation over the sample "
-                     "design, as R's survey package): with weights, model-based errors would be too small.")
     curve, test = loyalty_curve(s, y, w, binary, sample_design)
     if curve.left_out:
         notes.append(f"Satisfaction points with fewer than {MIN_POINT_BASE} answers are left out of the curve "

@@ -25,6 +25,7 @@ from ..output import atomic_write_bytes, atomic_write_text
 from ..results import Results, load_results
 from .labels import Labels
 from .priorities import priority_table
+from .variance import effective_n, estimate_errors
 from .views import FILES_MARKER, SIBLING_FILES
 
 __all__ = ["write_tables", "write_pdf", "write_exports", "link_files", "report_tables", "EXPORT_FILES"]
@@ -149,8 +150,9 @@ def write_tables(results: Results, path: str | Path) -> Path:
     about.title = "About"
     info = [["survey", results.survey], ["wave", results.wave], ["previous wave", results.previous_wave],
             ["weighted", results.weighted], ["csat version", results.provenance.versions.get("csatlib")],
-            ["note", "Every number as in results.json, unrounded; intervals are 95%; n_eff is Kish's effective "
-                     "sample size; p_holm is Holm-adjusted; suppressed segments have no estimate."]]
+            ["note", "Every number as in results.json, unrounded; intervals are 95%; p_holm is Holm-adjusted; "
+                     "suppressed segments have no estimate."],
+            ["n_eff", effective_n(results)], ["standard errors", estimate_errors(results)]]
     for row in info:
         _append(about, row)
     about.column_dimensions["A"].width = 16

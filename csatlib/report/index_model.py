@@ -11,8 +11,9 @@ import html
 import math
 from typing import Any, Iterable
 
-from .views import Fragment
+from .page.markup import Fragment
 from .wording import describe_change, format_p
+from .variance import SIMPLE, bootstrap_caveat, sample_kind
 from ..results import Estimate, IndexAnalysis, IndexModel, Results, WeightedIndex
 
 __all__ = ["index_section", "csi_section", "model_section", "path_diagram_svg", "reliability_table",
@@ -462,10 +463,10 @@ def model_section(results: Results) -> Fragment:
     lead = (f"<p>{' '.join(head)}</p>" if head else "")
     fit = (f"<p class='note'>PLS path model ({_e(model.scheme)} weighting, items "
            f"{'standardised' if model.scaled else 'on 0-100'}), n = {model.n:,}"
-           + (f" (n<sub>eff</sub> {model.n_eff:,.0f})" if results.weighted else "")
+           + (f" (Kish's effective n of the weights {model.n_eff:,.0f})" if sample_kind(results) != SIMPLE else "")
            + f", GoF = {_f(model.gof, 3)}, {model.iterations} iterations; intervals from {model.bootstrap:,} seeded "
-           f"bootstrap replicates (percentile). Construct indices: outer weights normalised to sum 1, applied to "
-           f"the items on 0-100.</p>")
+           f"bootstrap replicates (percentile).{_e(bootstrap_caveat(results))} Construct indices: outer weights "
+           f"normalised to sum 1, applied to the items on 0-100.</p>")
     notes = "".join(f"<li>{_e(n)}</li>" for n in model.notes)
     return _wrap(lead + path_diagram_svg(model) + _paths_table(model, labels)
                  + "<p>Reliability and the construct indices:</p>" + reliability_table(model)

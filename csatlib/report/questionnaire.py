@@ -11,6 +11,7 @@ import math
 from typing import Any, Iterable
 
 from ..results import Results
+from .variance import COMPLEX, effective_n, sample_kind
 
 __all__ = ["questionnaire_section", "weighting_section", "has_questionnaire"]
 
@@ -120,9 +121,12 @@ def weighting_section(results: Results) -> str:
     if w is None:
         return ""
     lead = (f"<h3>Weights</h3><p>{_e(w.method)}. {w.n:,} respondents; weights from {_num(w.min, 3)} to "
-            f"{_num(w.max, 3)} (mean {_num(w.mean, 3)}). Design effect of the weights {_num(w.design_effect)} "
-            f"(efficiency {_pct(w.efficiency)}): the weighted sample carries about as much information as "
-            f"{_num(w.n_eff, 0)} unweighted respondents.</p>")
+            f"{_num(w.max, 3)} (mean {_num(w.mean, 3)}). Kish's design effect of the weights {_num(w.design_effect)} "
+            f"(efficiency {_pct(w.efficiency)}): "
+            + (f"from the unequal weights alone, the sample carries about as much information as {_num(w.n_eff, 0)} "
+               f"unweighted respondents. {_e(effective_n(results))}</p>" if sample_kind(results) == COMPLEX else
+               f"the weighted sample carries about as much information as {_num(w.n_eff, 0)} unweighted "
+               f"respondents.</p>"))
     if not w.margins:
         return lead
     margins = w.to_frame()

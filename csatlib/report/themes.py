@@ -16,7 +16,7 @@ import pandas as pd
 from ..output import atomic_write_text
 from ..results import Results
 from ..theme_results import ThemeAnalysis, ThemeColumn
-from .views import Fragment
+from .page.markup import Fragment
 
 __all__ = ["themes_section", "write_themes_csv", "THEMES_CSV", "THEMES_CSV_COLUMNS"]
 
