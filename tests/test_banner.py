@@ -191,6 +191,24 @@ def test_every_cell_equals_a_direct_weighted_computation(tables, reference):
     assert (kinds[["share", "mean", "se", "n", "n_weighted", "n_eff"]] > 20).all()
 
 
+def test_raked_weights_without_a_weight_column_weight_every_cell():
+    """weighting: alone (no weight column): the cells use the raked weights, as the report does."""
+    from csatlib.sampling import frame_weights
+
+    text = BANNER_SPEC.replace("weight: 权重\n", "") + "weighting: {rake: {城市: {北京: 0.5, 上海: 0.3, 广州: 0.2}}}\n"
+    raked_spec = parse_spec(yaml.safe_load(text))
+    data = hotel_frame(seed=5).dropna(subset=["城市"]).reset_index(drop=True)
+    raked = frame_weights(data, raked_spec).weights
+    assert np.ptp(raked) > 0.1  # the raking did change the weights
+    out = banner(data, raked_spec, value_labels={"会员": MEMBER_LABELS})
+    cells = out.frame
+    ref = reference_cells(data.assign(权重=raked), cells, raked_spec.quality.min_base)
+    np.testing.assert_allclose(cells["value"].to_numpy(float), ref["ref"].to_numpy(float), rtol=1e-10, atol=1e-12,
+                               equal_nan=True)
+    total = cells[(cells["table"] == "base") & (cells["group"] == "") & (cells["statistic"] == "n_weighted")]
+    assert total["value"].iloc[0] == pytest.approx(raked.sum())
+
+
 def test_means_agree_with_weighted_mean_and_r_formula(tables, frame):
     """The mean cell of one column, by csatlib's svymean estimator (itself checked against R)."""
     from csatlib.stats.estimators import weighted_mean

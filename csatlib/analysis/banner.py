@@ -154,7 +154,7 @@ def banner(frame: Any, spec: Spec, banner: str | Sequence[str] | None = None, *,
     if not valid.all():
         notes.append(f"{int((~valid).sum()):,} rows without a valid weight were left out.")
         frame, w = frame.loc[valid], w[valid]
-    weighted = spec.weight is not None
+    weighted = spec.weight is not None or spec.weighting is not None  # file or raked weights
     w2 = w * w if weighted else None
     wv = w if weighted else None
 
