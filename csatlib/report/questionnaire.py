@@ -123,10 +123,12 @@ def weighting_section(results: Results) -> str:
             f"{_num(w.max, 3)} (mean {_num(w.mean, 3)}). Design effect of the weights {_num(w.design_effect)} "
             f"(efficiency {_pct(w.efficiency)}): the weighted sample carries about as much information as "
             f"{_num(w.n_eff, 0)} unweighted respondents.</p>")
+    notes = "".join(f"<li>{_e(n)}</li>" for n in w.notes or ())
+    notes = f"<ul class='note'>{notes}</ul>" if notes else ""
     if not w.margins:
-        return lead
+        return lead + notes
     margins = w.to_frame()
     rows = [[_e(r["column"]), _e(r["value"]), _pct(r.get("target")), _pct(r.get("achieved")), _pct(r.get("before"))]
             for _, r in margins.iterrows()]
     return lead + _table("Raking margins: population targets and the shares achieved",
-                         ["column", "category", "target", "achieved", "before weighting"], rows)
+                         ["column", "category", "target", "achieved", "before weighting"], rows) + notes
