@@ -17,11 +17,13 @@ formulas.
 
 :func:`apply_weighting` adds the computed weights to the clean frame as derived columns
 (``_csat_weight``, and ``_csat_raked_weight`` before trimming) so that every analysis of the
-run, and every segment of a batch, uses the same weights.
+run, and every segment of a batch, uses the same weights. A batch weighs the whole wave once
+(:func:`weigh_sample`) and analyses each segment as a :class:`Domain` of it: the segment's rows
+keep the whole wave's weights and its standard errors are domain SEs of the whole wave's design.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +36,8 @@ from .stats.survey import Calibration, DesignError, SurveyDesign
 from .stats.weighting import RakeResult, TrimResult, kish_design_effect, rake, trim
 
 __all__ = ["WEIGHT", "RAKED_WEIGHT", "design_based", "frame_weights", "apply_weighting", "survey_design",
-           "ComputedWeights", "labels_of", "DesignError"]
+           "ComputedWeights", "labels_of", "DesignError", "WeightedSample", "weigh_sample", "Domain", "design_of",
+           "domain_weighting"]
 
 RAKED_WEIGHT = f"{DERIVED_PREFIX}raked_weight"
 
@@ -137,11 +140,58 @@ def frame_weights(frame: pd.DataFrame, spec: Spec) -> ComputedWeights:
     return ComputedWeights(final, raked, base, tuple(codes), tuple(labels), tuple(shares), raked_result, trimmed)
 
 
-def apply_weighting(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, WeightingSummary | None]:
-    """Add the computed weights to ``frame`` (when the spec rakes or trims) and summarise the weights.
+@dataclass(frozen=True)
+class Domain:
+    """Rows analysed as a domain of a larger sample (a batch segment of a wave).
 
-    Returns the frame (a new one when columns were added) and a :class:`WeightingSummary`
-    (None when the spec has neither weights, weighting nor a design).
+    The rows carry the weights computed on the whole sample; ``design`` is the whole sample's
+    design restricted to them (:meth:`SurveyDesign.subset`, R's ``subset(design, ...)``), so
+    every standard error is a domain SE of the whole design, as ``svyby`` gives; ``weighting``
+    summarises the whole sample's weights. The domain is the rows with ``column`` = ``value``.
+    """
+
+    column: str
+    value: str
+    whole_rows: int
+    design: SurveyDesign | None = None
+    weighting: WeightingSummary | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.column} = {self.value}"
+
+    @classmethod
+    def at_rows(cls, at, column: str, value: str, *, whole_rows: int, design: SurveyDesign | None,
+                weighting: WeightingSummary | None) -> "Domain":
+        """The rows at positions ``at`` of a sample of ``whole_rows`` rows whose (whole) design is
+        ``design`` and weighting summary ``weighting``."""
+        mask = np.zeros(whole_rows, dtype=bool)
+        mask[np.asarray(at, dtype=np.int64)] = True
+        return cls(column, value, whole_rows, design.subset(mask) if design is not None else None, weighting)
+
+
+@dataclass(frozen=True)
+class WeightedSample:
+    """A whole sample: its frame (with the computed weight columns), their summary and its design."""
+
+    frame: pd.DataFrame
+    weighting: WeightingSummary | None
+    design: SurveyDesign | None
+
+    def domain(self, at, column: str, value: str) -> Domain:
+        """The rows at positions ``at`` of :attr:`frame` (those with ``column`` = ``value``) as a
+        :class:`Domain` of this sample."""
+        return Domain.at_rows(at, column, value, whole_rows=len(self.frame), design=self.design,
+                              weighting=self.weighting)
+
+
+def weigh_sample(frame: pd.DataFrame, spec: Spec) -> WeightedSample:
+    """Compute the weights of the whole ``frame`` (when the spec rakes or trims), its design and summary.
+
+    Raises
+    ------
+    DesignError
+        As :func:`frame_weights` and :func:`survey_design`.
     """
     computed = None
     if spec.weighting is not None:
@@ -151,9 +201,61 @@ def apply_weighting(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, Weig
             computed = frame_weights(frame, spec)
             frame = frame.assign(**{WEIGHT: computed.weights, RAKED_WEIGHT: computed.raked})
     if not design_based(spec):
-        return frame, None
+        return WeightedSample(frame, None, None)
     design = survey_design(frame, spec)
-    return frame, weighting_summary(frame, spec, computed, design)
+    return WeightedSample(frame, weighting_summary(frame, spec, computed, design), design)
+
+
+def apply_weighting(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, WeightingSummary | None]:
+    """Add the computed weights to ``frame`` (when the spec rakes or trims) and summarise the weights.
+
+    Returns the frame (a new one when columns were added) and a :class:`WeightingSummary`
+    (None when the spec has neither weights, weighting nor a design).
+    """
+    sample = weigh_sample(frame, spec)
+    return sample.frame, sample.weighting
+
+
+def design_of(frame: pd.DataFrame, spec: Spec, design: SurveyDesign | None = None) -> SurveyDesign | None:
+    """The design the analyses of ``frame`` use: ``design`` when given (a :class:`Domain`'s), else
+    :func:`survey_design` of ``frame`` for a design-based spec, else None (textbook formulas)."""
+    if design is not None:
+        if design.n != len(frame):
+            raise DesignError(f"the design given has {design.n} rows for a frame of {len(frame)}")
+        return design
+    return survey_design(frame, spec) if design_based(spec) else None
+
+
+def domain_weighting(frame: pd.DataFrame, spec: Spec, domain: Domain) -> WeightingSummary | None:
+    """The weights section of a domain's report: the spread of the domain's weights, with the
+    whole sample's method, margins, raking, trimming and design, and a note saying so."""
+    whole = domain.weighting
+    if whole is None:
+        return None
+    if spec.weighting is not None and WEIGHT not in frame.columns:
+        raise DesignError("a domain's rows must carry the weights computed on the whole sample")
+    w = domain.design.weights if domain.design is not None else row_weights_of(frame, spec)
+    if spec.weighting is not None:
+        head = (f"The weights were {'raked' if spec.weighting.rake else 'trimmed'} on the whole wave "
+                f"({domain.whole_rows:,} clean respondents) before it was split by {domain.column}, and this report "
+                f"of {domain.label} uses them" + ("; the raking margins shown are the whole wave's."
+                                                  if whole.margins else "."))
+    else:
+        head = f"This report of {domain.label} covers part of a wave of {domain.whole_rows:,} clean respondents."
+    note = (f"{head} Its estimates are domain estimates of the whole wave's design (R's svyby), not of a "
+            f"separate design per segment.")
+    method = f"{whole.method} (on the whole wave)" if spec.weighting is not None else whole.method
+    return replace(whole, method=method, notes=[*whole.notes, note], **_spread(w))
+
+
+def _spread(w: np.ndarray) -> dict[str, Any]:
+    """Size, range, mean and Kish design effect of a set of weights (WeightingSummary's fields)."""
+    n = len(w)
+    deff = kish_design_effect(w) if n else float("nan")
+    return dict(n=n, sum_weights=float(w.sum()), min=float(w.min()) if n else float("nan"),
+                max=float(w.max()) if n else float("nan"), mean=float(w.mean()) if n else float("nan"),
+                design_effect=deff, efficiency=1 / deff if deff else float("nan"),
+                n_eff=float(w.sum() ** 2 / np.sum(w * w)) if n else 0.0)
 
 
 def _stored(frame: pd.DataFrame, spec: Spec) -> ComputedWeights:
@@ -217,8 +319,6 @@ def weighting_summary(frame: pd.DataFrame, spec: Spec, computed: ComputedWeights
                       design: SurveyDesign) -> WeightingSummary:
     """What the report's weights section shows: spread, design effect, margins against targets, design."""
     w = design.weights
-    n = len(w)
-    deff = kish_design_effect(w) if n else float("nan")
     if spec.weighting is not None and spec.weighting.rake:
         method = "raked to population margins" + (f", starting from the weights in {spec.weight!r}" if spec.weight
                                                   else ", starting from equal weights")
@@ -263,9 +363,4 @@ def weighting_summary(frame: pd.DataFrame, spec: Spec, computed: ComputedWeights
         if desc["lonely_strata"]:
             notes.append(f"Strata with a single PSU ({', '.join(desc['lonely_strata'][:5])}) are handled by the "
                          f"rule '{d.lonely_psu}' (R's survey.lonely.psu).")
-    return WeightingSummary(method=method, base=spec.weight, n=n, sum_weights=float(w.sum()),
-                            min=float(w.min()) if n else float("nan"), max=float(w.max()) if n else float("nan"),
-                            mean=float(w.mean()) if n else float("nan"), design_effect=deff,
-                            efficiency=1 / deff if deff else float("nan"),
-                            n_eff=float(w.sum() ** 2 / np.sum(w * w)) if n else 0.0,
-                            raking=raking, trimming=trimming, margins=margins, design=design_info, notes=notes)
+    return WeightingSummary(method=method, base=spec.weight, **_spread(w), raking=raking, trimming=trimming, margins=margins, design=design_info, notes=notes)

@@ -167,3 +167,66 @@ def test_previous_wave_per_segment_from_file_batch_folder_and_run_folder(hotel, 
     from_run = load_previous(run_folder, spec, by="城市")
     beijing = from_run.for_segment("城市", "北京")
     assert beijing is not None and beijing.estimates[0].estimate == 7.5 and beijing.estimates[0].segment is None
+
+
+RAKE_CITY = "weighting:\n  rake:\n    城市: {北京: 0.6, 上海: 0.4}\n"
+
+
+def test_batch_by_a_raked_column_uses_the_whole_wave_weights(hotel, tmp_path):
+    """Weights are raked on the whole wave, then it is split: one report per raked category works
+    (raking a segment alone fails: the other category has no rows) and each segment's numbers
+    come from the whole wave's weights and design."""
+    import numpy as np
+
+    from csatlib.sampling import frame_weights
+    from csatlib.spec import load_spec
+
+    frame = make_hotel_wave(240, seed=31)
+    frame = frame[frame["城市"] != "广州"].reset_index(drop=True)
+    data = tmp_path / "two_cities.csv"
+    frame.to_csv(data, index=False)
+    spec_path = tmp_path / "hotel_raked.yaml"
+    spec_path.write_text(hotel["spec"].read_text(encoding="utf-8") + RAKE_CITY, encoding="utf-8")
+    out = tmp_path / "o"
+    proc = run_cli(*batch_args(data, spec_path, out, tmp_path / "e"))
+    assert proc.returncode == 0, proc.stderr
+    w = frame_weights(frame, load_spec(spec_path)).weights  # raked on every row of the wave
+    for city in ("北京", "上海"):
+        doc = json.loads((out / "2026-秋" / "by-城市" / city / "results.json").read_text(encoding="utf-8"))
+        assert doc["rows"]["quarantined"] == 0
+        mask = (frame["城市"] == city).to_numpy()
+        score = next(e for e in doc["estimates"] if e["id"] == "satisfaction.score" and e.get("segment") is None)
+        assert score["estimate"] == pytest.approx(np.average(frame["总体满意"][mask], weights=w[mask]), rel=1e-12)
+        weighting = doc["weighting"]
+        assert weighting["n"] == int(mask.sum()) and weighting["min"] == pytest.approx(w[mask].min())
+        assert {m["value"]: m["achieved"] for m in weighting["margins"]} == pytest.approx({"北京": 0.6, "上海": 0.4})
+        assert any("raked on the whole wave" in n for n in weighting["notes"])
+        html = (out / "2026-秋" / "by-城市" / city / "report.html").read_text(encoding="utf-8")
+        assert "raked on the whole wave" in html
+
+
+def test_previous_wave_segments_of_a_raked_column_are_domains_of_the_whole_wave(hotel, tmp_path):
+    import numpy as np
+
+    from csatlib.analysis.kpis import segment_kpis
+    from csatlib.run.previous import load_previous
+    from csatlib.sampling import apply_weighting
+    from csatlib.spec import load_spec
+
+    spec_path = tmp_path / "hotel_raked.yaml"
+    spec_path.write_text(hotel["spec"].read_text(encoding="utf-8")
+                         + RAKE_CITY.replace("上海: 0.4}", "上海: 0.25, 广州: 0.15}"), encoding="utf-8")
+    spec = load_spec(spec_path)
+    earlier = make_hotel_wave(300, seed=22, wave="2026-夏")
+    data = tmp_path / "summer.csv"
+    earlier.to_csv(data, index=False)
+    prev = load_previous(data, spec, tmp_path / "e", by="城市")
+    weighted, _ = apply_weighting(earlier, spec)
+    whole = {e.id: e for e in segment_kpis(weighted, spec) if e.segment == {"城市": "上海"}}
+    got = {e.id: e for e in prev.for_segment("城市", "上海").estimates}
+    w = weighted["_csat_weight"].to_numpy(float)
+    mask = (earlier["城市"] == "上海").to_numpy()
+    assert got["satisfaction.score"].estimate == pytest.approx(np.average(earlier["总体满意"][mask], weights=w[mask]))
+    for kpi in ("satisfaction.score", "nps"):
+        assert got[kpi].estimate == pytest.approx(whole[kpi].estimate, rel=1e-12)
+        assert got[kpi].se == pytest.approx(whole[kpi].se, rel=1e-12)

@@ -7,16 +7,19 @@ unit weights, and trims with ``trimWeights``; every number compared here was pri
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from csatlib.analysis.kpis import kpis
+from csatlib.analysis.kpis import kpis, segment_kpis
 from csatlib.errors import SpecError
-from csatlib.frame import row_weights
-from csatlib.results import Results, WeightingSummary, load_results
+from csatlib.frame import WEIGHT, row_weights
+from csatlib.results import Provenance, Results, WeightingSummary, load_results
+from csatlib.run.segments import split_wave, weigh_wave
+from csatlib.run.stages import analyse
 from csatlib.sampling import apply_weighting, frame_weights, survey_design
 from csatlib.spec import parse_spec
 from csatlib.stats.survey import Calibration, DesignError, SurveyDesign
@@ -234,3 +237,50 @@ def test_survey_design_uses_the_stored_raked_weights(data):
     d = survey_design(frame, spec)
     np.testing.assert_allclose(d.weights, REF["rake_from_base_weights"]["weights_raked"], rtol=1e-10)
     assert "raked on 2 margins" in repr(d)
+
+
+def _design_spec() -> dict:
+    return _spec(segments=["region", "agegroup"], design={"strata": "stratum", "psu": "psu", "fpc": "fpc"})
+
+
+def test_split_wave_carries_the_whole_wave_raked_weights(data):
+    spec = parse_spec(_design_spec())
+    sample = weigh_wave(data, spec, "design_data.csv")
+    whole = np.asarray(REF["rake_from_base_weights"]["weights_raked"])  # R's rake() of the whole file
+    segments = split_wave(sample, "region")  # region is a raked column
+    assert set(segments) == set(data["region"])
+    assert sorted(np.concatenate([s.at for s in segments.values()]).tolist()) == list(range(len(data)))
+    for value, seg in segments.items():
+        mask = (data["region"] == value).to_numpy()
+        np.testing.assert_array_equal(seg.at, np.flatnonzero(mask))
+        np.testing.assert_allclose(seg.rows[WEIGHT].to_numpy(float), whole[mask], rtol=1e-10)
+        domain = sample.domain(seg.at, "region", value)
+        np.testing.assert_allclose(domain.design.weights, whole[mask], rtol=1e-10)
+        assert domain.design.n_psu == sample.design.n_psu  # the whole design's PSUs, not the segment's
+    # raking one region's rows on their own cannot work: the other regions' margins have no rows
+    with pytest.raises(DesignError, match="no clean row has"):
+        frame_weights(segments["rural"].rows, spec)
+
+
+def test_a_segment_report_of_a_raked_column_uses_the_whole_wave(data):
+    spec = parse_spec(_design_spec())
+    sample = weigh_wave(data, spec, "design_data.csv")
+    seg = split_wave(sample, "region")["rural"]
+    res = analyse(seg.rows, replace(spec, segments=("agegroup",)), wave="W",
+                  rows={"read": len(seg.rows), "clean": len(seg.rows), "quarantined": 0}, provenance=Provenance(),
+                  segment={"region": "rural"}, domain=sample.domain(seg.at, "region", "rural"))
+    got = {e.id: e for e in res.estimates if e.segment is None}
+    mask = (data["region"] == "rural").to_numpy()
+    w = np.asarray(REF["rake_from_base_weights"]["weights_raked"])[mask]
+    assert got["satisfaction.score"].estimate == pytest.approx(np.average(data["sat"][mask], weights=w), rel=1e-12)
+    assert got["nps"].estimate == pytest.approx(np.average(data["nps_score"][mask], weights=w), rel=1e-12)
+    # the standard errors are the whole wave's domain SEs: the same as its own report's rural segment
+    whole = {e.id: e for e in segment_kpis(sample.frame, spec) if e.segment == {"region": "rural"}}
+    for kpi in ("satisfaction.score", "satisfaction.rate", "nps"):
+        assert got[kpi].se == pytest.approx(whole[kpi].se, rel=1e-12) and got[kpi].df == whole[kpi].df
+    # and the report says where its weights come from; the margins are the whole wave's
+    assert res.weighting.n == len(seg.rows) and res.weighting.margins == sample.weighting.margins
+    assert res.weighting.min == pytest.approx(w.min()) and "(on the whole wave)" in res.weighting.method
+    assert any("raked on the whole wave (600 clean respondents) before it was split by region" in n
+               for n in res.weighting.notes)
+    assert "whole wave's design" in res.skipped["scope"]

@@ -34,12 +34,13 @@ import pandas as pd
 from scipy import stats as st
 
 from ..frame import gap_column, row_weights
-from ..sampling import design_based, survey_design
+from ..sampling import design_of
 from .preconditions import regression_problem
 from ..stats.models import LinearFit, fit_linear
 from ..results import GapAnalysis, ModelSummary
 from ..spec import Spec
 from ..stats.estimators import ALPHA, holm, t_interval, weighted_mean, wilson_interval
+from ..stats.survey import SurveyDesign
 
 __all__ = ["gap_analysis", "MEDIATION_MAX_ROWS", "MEDIATION_REPLICATES"]
 
@@ -49,16 +50,18 @@ MEDIATION_REPLICATES = 200
 
 def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
                  mediation_replicates: int = MEDIATION_REPLICATES,
-                 mediation_max_rows: int = MEDIATION_MAX_ROWS) -> GapAnalysis | None:
+                 mediation_max_rows: int = MEDIATION_MAX_ROWS,
+                 sample_design: SurveyDesign | None = None) -> GapAnalysis | None:
     """Gap statistics of every dimension that has an expectation item.
 
     Returns None when the spec has no such dimension. Each dimension uses the rows that answered
-    both its perception and its expectation item.
+    both its perception and its expectation item. ``sample_design``: the design of ``frame``'s rows
+    when they are a domain of a larger sample (:func:`csatlib.analysis.kpis.kpis`).
     """
     dims = spec.gap_dimensions
     if not dims:
         return None
-    sample_design = survey_design(frame, spec) if design_based(spec) else None
+    sample_design = design_of(frame, spec, sample_design)
     w_all = row_weights(frame, spec) if sample_design is None else sample_design.weights
     rows = []
     for d in dims:

@@ -39,7 +39,7 @@ from scipy import stats as _st
 
 from ..frame import KIND_CODES, MISSING_SEGMENT, code_column, row_weights, segment_order
 from ..results import Estimate
-from ..sampling import design_based, survey_design
+from ..sampling import design_of
 from ..spec import Dimension, Item, Spec
 from ..stats.estimators import (ALPHA, MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test, weighted_mean, welch_test, wilson_interval, z_interval, z_test)
 from ..stats.survey import SurveyDesign
@@ -202,7 +202,8 @@ def _mean_of(design: SurveyDesign | None, values: np.ndarray, w: np.ndarray, dom
     return weighted_mean(values[domain], w[domain])
 
 
-def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[Estimate]:
+def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None,
+         sample_design: SurveyDesign | None = None) -> list[Estimate]:
     """Headline KPIs of the rows in ``frame`` (weighted when the spec has a weight).
 
     Parameters
@@ -212,25 +213,31 @@ def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[E
     spec : Spec
     segment : dict, optional
         Label stored on each estimate, e.g. ``{"region": "华东"}``.
+    sample_design : SurveyDesign, optional
+        The design of ``frame``'s rows when they are a domain of a larger sample (a batch
+        segment: the whole wave's design restricted to them, :class:`csatlib.sampling.Domain`);
+        default: the design of ``frame`` itself when the spec is design-based.
 
     Returns
     -------
     list of Estimate
     """
-    design = survey_design(frame, spec) if design_based(spec) else None
+    design = design_of(frame, spec, sample_design)
     w = row_weights(frame, spec) if design is None else design.weights
     return [_estimate(inp, _mean_of(design, inp.values, w), segment) for inp in kpi_inputs(frame, spec)]
 
 
-def dimension_kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None) -> list[Estimate]:
+def dimension_kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None,
+                   sample_design: SurveyDesign | None = None) -> list[Estimate]:
     """``dimension.<name>.score`` and ``.not_applicable`` of the rows in ``frame`` (weighted when
-    the spec has a weight); each over the respondents with a substantive answer.
+    the spec has a weight); each over the respondents with a substantive answer. ``sample_design``
+    as for :func:`kpis`.
 
     Examples
     --------
     >>> # R: svymean(~p_quality, svydesign(ids = ~1, weights = ~weight, data = clean), na.rm = TRUE)
     """
-    design = survey_design(frame, spec) if design_based(spec) else None
+    design = design_of(frame, spec, sample_design)
     w = row_weights(frame, spec) if design is None else design.weights
     return [_estimate(inp, _mean_of(design, inp.values, w), segment) for inp in dimension_inputs(frame, spec)]
 
@@ -244,7 +251,8 @@ def kpi_test(kind: str, a: MeanEstimate, b: MeanEstimate) -> TestResult:
     return welch_test(a, b)
 
 
-def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None = None) -> list[Estimate]:
+def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None = None,
+                 sample_design: SurveyDesign | None = None) -> list[Estimate]:
     """Headline KPIs for every value of every segment column, each tested against the rest of the sample.
 
     Segments whose base (rows) is below ``quality.min_base`` are listed with ``suppressed=True``
@@ -254,22 +262,23 @@ def segment_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None 
 
     With a design-based spec each segment is a domain of the whole sample (R's ``svyby``); with
     a complex design the segment-vs-rest test is a design-based t test of the difference on the
-    design's degrees of freedom.
+    design's degrees of freedom. ``sample_design`` as for :func:`kpis`.
     """
-    return _segment_estimates(frame, spec, kpi_inputs(frame, spec), columns)
+    return _segment_estimates(frame, spec, kpi_inputs(frame, spec), columns, sample_design)
 
 
-def segment_dimension_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None = None) -> list[Estimate]:
+def segment_dimension_kpis(frame: pd.DataFrame, spec: Spec, columns: Iterable[str] | None = None,
+                           sample_design: SurveyDesign | None = None) -> list[Estimate]:
     """Dimension scores per segment value, tested against the rest of the sample as
     :func:`segment_kpis` does. The dimension tests form their own Holm family, so adding
     attributes to a questionnaire never weakens the tests of the headline KPIs."""
-    return _segment_estimates(frame, spec, dimension_inputs(frame, spec), columns)
+    return _segment_estimates(frame, spec, dimension_inputs(frame, spec), columns, sample_design)
 
 
 def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
-                       columns: Iterable[str] | None) -> list[Estimate]:
+                       columns: Iterable[str] | None, sample_design: SurveyDesign | None) -> list[Estimate]:
     columns = list(spec.segments if columns is None else columns)
-    design = survey_design(frame, spec) if design_based(spec) else None
+    design = design_of(frame, spec, sample_design)
     w = row_weights(frame, spec) if design is None else design.weights
     out: list[Estimate] = []
     tested: list[int] = []

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..frame import row_weights
-from ..sampling import design_based, survey_design
+from ..sampling import design_of
 from ..stats.models import design, fit_linear, fit_logit, fit_ordered_logit, lr_test, wald_test
 from ..results import LoyaltyCurve, LoyaltyModel, ModelSummary
 from ..spec import Spec
@@ -172,7 +172,7 @@ def _one(outcome: str, label: str, s: np.ndarray, y: np.ndarray, w: np.ndarray, 
                         _sentence(label, curve, test, binary, slope), notes)
 
 
-def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:
+def loyalty_models(frame: pd.DataFrame, spec: Spec, sample_design: SurveyDesign | None = None) -> list[LoyaltyModel]:
     """Models of every loyalty item and of promoter status, on the rows that have their inputs.
 
     Parameters
@@ -180,6 +180,9 @@ def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:
     frame : DataFrame
         Clean rows.
     spec : Spec
+    sample_design : SurveyDesign, optional
+        The design of ``frame``'s rows when they are a domain of a larger sample
+        (:func:`csatlib.analysis.kpis.kpis`).
 
     Returns
     -------
@@ -187,7 +190,7 @@ def loyalty_models(frame: pd.DataFrame, spec: Spec) -> list[LoyaltyModel]:
         Empty when the spec has neither loyalty items nor an NPS item.
     """
     sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
-    full_design = survey_design(frame, spec) if design_based(spec) else None
+    full_design = design_of(frame, spec, sample_design)
     w_all = row_weights(frame, spec) if full_design is None else full_design.weights
     outcomes: list[tuple[str, str, np.ndarray, bool]] = []
     for item in spec.loyalty:  # a binary item (type: binary) is 1/0 in the clean rows: a logit

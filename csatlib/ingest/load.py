@@ -18,33 +18,31 @@ Reading is built for files this project has never seen, with only the spec to go
 Every cell is kept exactly as read (:meth:`Wave.as_read`), so quarantine.csv shows ``4``, not
 ``4.0``. The loader adds the derived columns of the flow: one gap per dimension
 (perception − expectation), a straight-line flag and a speeder flag.
+
+This module matches the columns and builds the :class:`Wave`; reading the file itself is
+:mod:`.table`'s job (:func:`read_table`, :class:`Table` and ``FORMATS`` are importable from
+here too).
 """
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..frame import DERIVED_PREFIX
-from ..spec import Source, Spec
-from .encoding import decode_bytes
-from .headers import header_key, match_headers
+from ..spec import Spec
+from .headers import match_headers
 from .numbers import missing_mask, sniff_decimal, to_numbers
 from .privacy import MAX_CELL_CHARS, cap_text, redact_series
-from .records import read_records, scan_records, verify_rows
-from .sniff import sniff_layout
 from .recode import AnswerView, FileMissing, answer_view, derived_columns, spss_missing
+from .table import FORMATS, Table, read_table, wanted_columns
 
 __all__ = ["Wave", "Table", "read_wave", "read_table", "add_derived_columns", "FORMATS"]
-
-FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-           ".sav": "sav", ".zsav": "sav", ".parquet": "parquet", ".pq": "parquet"}
 
 
 @dataclass
@@ -150,24 +148,6 @@ class Wave:
                 f"format={self.file_format}, pii_dropped={list(self.pii_dropped)}{extra})")
 
 
-@dataclass
-class Table:
-    """A data file as read, before the spec's columns are matched (see :func:`read_table`)."""
-
-    frame: pd.DataFrame
-    file_format: str
-    encoding: str | None = None
-    encoding_source: str | None = None
-    delimiter: str | None = None
-    decimal: str | None = None
-    sheet: str | None = None
-    header_row: int | None = None
-    value_labels: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    text: bool = True  # cells are text as read (csv, xlsx), not typed values (sav, parquet)
-    longest: int | None = None  # an upper bound on any cell's length in characters, when known
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -188,196 +168,6 @@ def _numeric_columns(spec: Spec) -> list[str]:
     cols = [c for c, _, _ in spec.numeric_items()]
     cols += [c for c in (spec.weight, spec.duration) if c]
     return list(dict.fromkeys(cols))
-
-
-def _wanted(spec: Spec) -> dict[str, str]:
-    """Every column the spec names, PII included, with its role."""
-    wanted = dict(spec.roles())
-    for p in spec.pii:
-        wanted.setdefault(p, "pii")
-    return wanted
-
-
-def _spec_strings(value: Any) -> Iterator[str]:
-    """Every text in the spec document (column names, allowed values, labels)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _spec_strings(k)
-            yield from _spec_strings(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _spec_strings(v)
-
-
-def read_table(path: str | Path, spec: Spec) -> Table:
-    """Read a data file as-is: every row, every header, cells as text for csv and xlsx.
-
-    Parameters
-    ----------
-    path : str or Path
-    spec : Spec
-        Its ``source`` options are applied and its column names guide the sniffing (delimiter,
-        header row, sheet, encoding evidence).
-
-    Returns
-    -------
-    Table
-
-    Raises
-    ------
-    InputError
-        Missing, empty, corrupt or unsupported file, ambiguous encoding, a record count that
-        disagrees with the parser's, duplicate headers; the message names the file.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if path.is_dir():
-        raise InputError(path, "is a folder, expected a data file")
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(path, f"unsupported file type {path.suffix or '(none)'!r}; "
-                         f"use one of {', '.join(sorted(set(FORMATS.values())))}")
-    if path.stat().st_size == 0:
-        raise InputError(path, "file is empty")
-    source = spec.data_source
-    wanted_keys = {header_key(c) for c in _wanted(spec)}
-    try:
-        if fmt == "csv":
-            table = _read_csv(path, spec, source, wanted_keys)
-        elif fmt == "xlsx":
-            from .xlsx import read_sheet
-
-            sheet = read_sheet(path, wanted_keys, sheet=source.sheet, header_row=source.header_row)
-            table = Table(sheet.frame, "xlsx", sheet=sheet.name, header_row=sheet.header_row, notes=sheet.notes)
-        elif fmt == "sav":
-            table = _read_sav(path, spec, source)
-        else:
-            frame = pd.read_parquet(path)
-            table = Table(frame, "parquet", text=False)
-    except InputError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:  # readers raise many types on corrupt input (ParserError, BadZipFile, ...)
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, f"cannot read as {fmt}: {detail[:200]}") from None
-    frame = table.frame
-    frame.columns = [str(c) for c in frame.columns]
-    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if dupes:
-        raise InputError(path, f"duplicate column names {dupes}")
-    if not any(c.strip() for c in frame.columns):
-        raise InputError(path, "file has no header row or data")
-    return table
-
-
-def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> Table:
-    data = path.read_bytes()
-    labels = [*spec.segments, *spec.categories, *([spec.wave] if spec.wave else [])]
-    decoded = decode_bytes(data, path, source.encoding,
-                           evidence=[s for s in _spec_strings(dict(spec.raw)) if not s.isascii()],
-                           shown={header_key(c) for c in labels})
-    text = decoded.text
-    carriage = "\r" in text
-    if carriage:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise InputError(path, "file has no header row or data")
-    default = "\t" if path.suffix.lower() == ".tsv" else ","
-    layout = sniff_layout(text, wanted_keys, delimiter=source.delimiter, header_row=source.header_row,
-                          default=default)
-    notes = [f"encoding {decoded.encoding} {decoded.note}"] if decoded.note else []
-    # the scan and the parser read UTF-8 bytes with \n line ends: a plain UTF-8 file already is
-    body = data if decoded.how == "utf-8" and not carriage else text.encode("utf-8")
-    decoded.text = ""  # the bytes are all that is needed from here: free the decoded copy
-    del data, text
-    offset, first_line = 0, 1
-    if layout.header_row > 1:
-        offset, first_line = _record_offset(body, layout.delimiter, layout.header_row - 1)
-        if offset >= len(body):
-            raise InputError(path, f"the header row {layout.header_row} is past the end of the file")
-        if source.header_row is None:
-            notes.append(f"header found on line {first_line} ({first_line - 1} line"
-                         f"{'s' if first_line > 2 else ''} above it skipped); set source.header_row to change it")
-        body = body[offset:]
-    scan = scan_records(body, layout.delimiter, path, first_line)
-    header = read_records(body[: scan.header_end].decode("utf-8"), layout.delimiter, 1)
-    headers = [h for h in header[0]] if header else []
-    if not any(h.strip() for h in headers):
-        raise InputError(path, "file has no header row or data")
-    dupes = sorted({h for h in headers if headers.count(h) > 1})
-    if dupes:
-        raise InputError(path, f"duplicate column names {dupes}")
-    data_bytes = body[scan.header_end:]
-    names = [f"c{i}" for i in range(len(headers))]
-    longest = int(np.diff(np.append(scan.starts, len(body))).max()) if scan.n_records else 0
-    if scan.n_records and not scan.blank_like and bool(np.all(scan.fields == len(headers))):
-        frame = _parse_arrow(data_bytes, names, layout.delimiter, multiline=bool(np.any(scan.spans > 1)),
-                             block_size=max(1 << 20, 2 * longest + 1024))
-    else:
-        frame = _parse_pandas(data_bytes, names, layout.delimiter)
-    verify_rows(scan, body, layout.delimiter, frame["c0"], len(frame), path)
-    frame.columns = headers
-    return Table(frame, "csv", encoding=decoded.encoding, encoding_source=decoded.how, delimiter=layout.delimiter,
-                 header_row=layout.header_row, notes=notes, longest=longest)
-
-
-def _record_offset(body: bytes, delimiter: str, records: int) -> tuple[int, int]:
-    """Byte offset and 1-based line number of the record after the first ``records`` records."""
-    import csv
-
-    text = body.decode("utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    lines = 0
-    for _ in range(records):
-        if next(reader, None) is None:
-            break
-        lines = reader.line_num
-    buf = np.frombuffer(body, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == ord("\n"))
-    offset = int(newlines[lines - 1]) + 1 if 0 < lines <= len(newlines) else (len(body) if lines else 0)
-    return offset, lines + 1
-
-
-def _parse_arrow(data: bytes, names: list[str], delimiter: str, multiline: bool,
-                 block_size: int = 1 << 20) -> pd.DataFrame:
-    """Every cell as text with Arrow's csv reader (multi-threaded)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    if not data.strip():
-        return pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, block_size=block_size),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                                         newlines_in_values=multiline, ignore_empty_lines=True),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                             strings_can_be_null=False, quoted_strings_can_be_null=False))
-    return table.to_pandas()
-
-
-def _parse_pandas(data: bytes, names: list[str], delimiter: str) -> pd.DataFrame:
-    """Every cell as text with pandas' C parser, which pads rows with fewer fields than the header."""
-    if not data.strip():
-        return pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
-    frame = pd.read_csv(io.BytesIO(data), header=None, names=names, sep=delimiter, dtype=str, encoding="utf-8",
-                        keep_default_na=False, na_filter=False, index_col=False, skip_blank_lines=True,
-                        quotechar='"', doublequote=True, engine="c")
-    return frame.fillna("")
-
-
-def _read_sav(path: Path, spec: Spec, source: Source) -> Table:
-    import pyreadstat
-
-    kwargs = {"encoding": source.encoding} if source.encoding else {}
-    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True, **kwargs)
-    labels = {col: dict(v) for col, v in (meta.variable_value_labels or {}).items()}
-    return Table(frame, "sav", encoding=getattr(meta, "file_encoding", None) or source.encoding,
-                 encoding_source="source.encoding" if source.encoding else "file", value_labels=labels, text=False)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -440,7 +230,7 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     path = Path(path)
     table = read_table(path, spec)
     frame, notes = table.frame, list(table.notes)
-    wanted = _wanted(spec)
+    wanted = wanted_columns(spec)
     where = ""
     if table.sheet is not None:
         where = f" (sheet {table.sheet!r}, header on row {table.header_row})"

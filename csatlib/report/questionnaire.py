@@ -127,10 +127,12 @@ def weighting_section(results: Results) -> str:
                f"unweighted respondents. {_e(effective_n(results))}</p>" if sample_kind(results) == COMPLEX else
                f"the weighted sample carries about as much information as {_num(w.n_eff, 0)} unweighted "
                f"respondents.</p>"))
+    notes = "".join(f"<li>{_e(n)}</li>" for n in w.notes or ())
+    notes = f"<ul class='note'>{notes}</ul>" if notes else ""
     if not w.margins:
-        return lead
+        return lead + notes
     margins = w.to_frame()
     rows = [[_e(r["column"]), _e(r["value"]), _pct(r.get("target")), _pct(r.get("achieved")), _pct(r.get("before"))]
             for _, r in margins.iterrows()]
     return lead + _table("Raking margins: population targets and the shares achieved",
-                         ["column", "category", "target", "achieved", "before weighting"], rows)
+                         ["column", "category", "target", "achieved", "before weighting"], rows) + notes

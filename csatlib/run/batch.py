@@ -1,6 +1,9 @@
 """``csat batch``: one report per value of a column, rendered on Dask.
 
-The whole wave is loaded and validated once on the client. Each segment's clean rows (and its
+The whole wave is loaded and validated once on the client, and weighed once: its weights are
+raked (and its design built) on every clean row, then it is split (:mod:`csatlib.run.segments`).
+Each segment's report uses the whole wave's weights, and its standard errors are domain SEs of
+the whole wave's design (sent to each worker once). Each segment's clean rows (and its
 quarantined rows, for its own data-quality section) travel to the workers as parquet bytes with
 the spec and the report notebook, so no shared file system is assumed; a worker returns the
 rendered files as bytes and the client publishes them into ``<out>/<wave>/by-<column>/<value>/``,
@@ -130,7 +133,8 @@ def _render(task: dict[str, Any], folder: Path, kernel) -> dict[str, Any]:
     from ..output import atomic_write_text
     from ..report.html import FontSubset, notebook_to_html
     from ..report.notebook import execute_notebook
-    from ..results import Estimate, Provenance, QualitySummary
+    from ..results import Estimate, Provenance, QualitySummary, WeightingSummary
+    from ..sampling import Domain
     from ..spec import parse_spec
     from ..validation.check import ValidationResult, write_validation
     from .previous import PreviousWave
@@ -147,7 +151,11 @@ def _render(task: dict[str, Any], folder: Path, kernel) -> dict[str, Any]:
         previous = PreviousWave(task["previous"]["wave"], [Estimate(**e) for e in task["previous"]["estimates"]],
                                 task["previous"]["source"])
     provenance = replace(Provenance.from_dict(task["provenance"]), batch_fingerprint=task["fingerprint"])
-    results = analyse(clean, seg_spec, wave=task["wave"],
+    # the whole wave's weights (in the rows) and design: this segment is a domain of the wave
+    domain = Domain.at_rows(task["at"], task["column"], task["value"], whole_rows=task["whole_rows"],
+                            design=task["design"], weighting=WeightingSummary.from_dict(task["weighting"])
+                            if task["weighting"] else None)
+    results = analyse(clean, seg_spec, wave=task["wave"], domain=domain,
                       rows={"read": validation.rows_read, "clean": len(clean), "quarantined": len(quarantine)},
                       provenance=provenance, quality=QualitySummary.from_dict(task["quality"]), previous=previous,
                       segment={task["column"]: task["value"]})
@@ -229,7 +237,8 @@ def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, prev
                   notebook: Path, progress) -> BatchSummary:
     """The body of :func:`run_batch`, run while holding the wave's lock."""
     from ..validation.check import REASONS_COLUMN
-    from .previous import load_previous, segment_labels
+    from .previous import load_previous
+    from .segments import segment_labels, split_wave, weigh_wave
     from .publish import LEDGER, recover
     from .stages import provenance_of, quality_summary
     from .wave import output_errors, validate_for_run, publish_validation, wave_folder
@@ -251,10 +260,11 @@ def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, prev
                                 f"(see {batch_dir / 'validation.json'})", validation.blocking)
     prev = load_previous(previous, spec, suite_dir, progress, by=column) if previous else None
     nb_bytes = notebook.read_bytes()
-    clean_labels = segment_labels(validation.clean, column)
+    sample = weigh_wave(validation.clean, spec, data)  # weights and design of the whole wave, then split
+    segments = split_wave(sample, column)
     quarantine_labels = segment_labels(validation.quarantine, column) if len(validation.quarantine) else \
         pd.Series(dtype=str)
-    values = list(pd.unique(pd.concat([clean_labels, quarantine_labels], ignore_index=True)))
+    values = list(dict.fromkeys([*segments, *quarantine_labels.unique()]))
     order = list(spec.categories.get(column, ()))
     values.sort(key=lambda v: (order.index(v) if v in order else len(order), v))
     outcomes: dict[str, SegmentOutcome] = {}
@@ -262,7 +272,7 @@ def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, prev
     quality = quality_summary(validation, spec).to_dict()
     provenance = provenance_of(loaded, validation, prev).to_dict()
     for value in values:
-        rows = validation.clean[(clean_labels == value).to_numpy()]
+        rows = segments[value].rows if value in segments else sample.frame.iloc[:0]
         seg_folder = safe_name(value)
         target = batch_dir / seg_folder
         if len(rows) < spec.quality.min_base:
@@ -280,12 +290,14 @@ def _batch_locked(data, spec, wave: str, column: str, out: Path, scheduler, prev
                      .value_counts() if len(q_rows) else pd.Series(dtype=int))
         tasks.append((value, seg_folder, len(rows), {
             "value": value, "clean": _parquet(rows), "quarantine": _parquet(q_rows), "fingerprint": fp,
+            "at": segments[value].at,
             "previous": _previous_task(prev, column, value),
             "quality": {**quality, "reasons": [{"reason": k, "column": None, "rows": int(v)}
                                                for k, v in q_reasons.items()]},
         }))
     common = {"spec": dict(spec.raw), "spec_source": spec.source, "wave": wave, "column": column,
-              "notebook": nb_bytes, "provenance": provenance}
+              "notebook": nb_bytes, "provenance": provenance, "design": sample.design, "whole_rows": len(sample.frame),
+              "weighting": sample.weighting.to_dict() if sample.weighting is not None else None}
     LEDGER.forget(f"the batch's segment reports ({batch_dir})")
     LEDGER.expect(*(segment_unit(value, batch_dir / folder) for value, folder, _, _ in tasks),
                   f"the batch index ({batch_dir / 'index.html'})")

@@ -9,10 +9,10 @@ from typing import Any, Callable
 from ..analysis.index import satisfaction_index
 from ..analysis.kpis import dimension_kpis, kpis
 from ..errors import InputError, ValidationBlocked
-from ..frame import MISSING_SEGMENT
 from ..ingest.load import Wave, read_wave
 from ..results import HEADLINE_IDS, Estimate, load_results, wave_sort_key
 from ..spec import Spec
+from .segments import segment_labels, split_wave, weigh_wave
 
 __all__ = ["PreviousWave", "load_previous", "wave_label_of", "collect_trend", "segment_labels"]
 
@@ -133,22 +133,18 @@ def load_previous(previous: str | Path, spec: Spec, suite_dir: str | Path | None
         raise ValidationBlocked(f"{path}: the previous wave failed validation: {'; '.join(result.blocking)}",
                                 result.blocking)
     progress(f"previous wave {frame_label} from {path.name} ({result.rows_clean} clean rows)")
+    # weights raked (and the design built) on the whole earlier wave; each value is a domain of it
+    sample = weigh_wave(result.clean, spec, path)
     by_value = {}
-    if by is not None and by in result.clean.columns:
-        labels = segment_labels(result.clean, by)
-        for value in labels.unique():
-            rows = result.clean[(labels == value).to_numpy()]
-            by_value[str(value)] = kpis(rows, spec) + dimension_kpis(rows, spec)
-    index, _ = satisfaction_index(result.clean, spec)  # so index.* changes work from a raw file too
-    return PreviousWave(frame_label, kpis(result.clean, spec) + dimension_kpis(result.clean, spec)
-                        + (index.estimates() if index else []), str(path),
-                        by_value)
-
-
-def segment_labels(frame, column: str):
-    """A column's values as segment labels (missing values labelled ``MISSING_SEGMENT``)."""
-    col = frame[column]
-    return col.astype(object).where(col.notna(), MISSING_SEGMENT).astype(str)
+    if by is not None and by in sample.frame.columns:
+        for value, seg in split_wave(sample, by).items():
+            design = sample.domain(seg.at, by, value).design
+            by_value[value] = (kpis(seg.rows, spec, sample_design=design)
+                               + dimension_kpis(seg.rows, spec, sample_design=design))
+    index, _ = satisfaction_index(sample.frame, spec)  # so index.* changes work from a raw file too
+    return PreviousWave(frame_label, kpis(sample.frame, spec, sample_design=sample.design)
+                        + dimension_kpis(sample.frame, spec, sample_design=sample.design)
+                        + (index.estimates() if index else []), str(path), by_value)
 
 
 def wave_label_of(loaded: Wave) -> str:

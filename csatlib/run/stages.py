@@ -35,7 +35,7 @@ from ..analysis.composites import composite_reliability
 from ..analysis.multiple import multiple_response_shares
 from ..analysis.stated import stated_vs_derived
 from ..errors import InputError, ValidationBlocked
-from ..sampling import DesignError, apply_weighting
+from ..sampling import DesignError, Domain, domain_weighting, weigh_sample
 from ..results import Provenance, QualitySummary, Results
 from ..spec import Spec, load_spec
 from ..validation.check import ValidationResult, validate_wave
@@ -186,7 +186,7 @@ def provenance_of(loaded: Wave, validation: ValidationResult | None = None,
 def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int], provenance: Provenance,
             quality: QualitySummary | None = None, previous: PreviousWave | None = None,
             segment: dict[str, str] | None = None, trend_dir: str | Path | None = None,
-            timings: Timings | None = None) -> Results:
+            timings: Timings | None = None, domain: Domain | None = None) -> Results:
     """Every analysis of a validated wave, gathered into one :class:`~csatlib.results.Results`.
 
     This is the one door into the analyses: ``csat run``, ``csat batch`` (per segment) and
@@ -211,22 +211,30 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         ``{column: value}`` when the rows are one segment of a wave (``csat batch``).
     trend_dir : path, optional
         The reports folder; earlier waves' results.json found there form the trend.
+    domain : Domain, optional
+        The rows are a domain (a batch segment) of a wave weighed as a whole
+        (:func:`csatlib.sampling.weigh_sample`): they carry its computed weights, and every
+        design-based SE is a domain SE of its design. Default: ``clean`` is the whole sample.
     """
     timings = timings or Timings()
     with timings.stage("weighting"):
         # raked weights from the clean rows (and the design checked) once, before any analysis
         try:
-            clean, weighting = apply_weighting(clean, spec)
+            if domain is None:
+                sample = weigh_sample(clean, spec)
+                clean, weighting, design = sample.frame, sample.weighting, sample.design
+            else:
+                weighting, design = domain_weighting(clean, spec, domain), domain.design
         except DesignError as exc:
             raise InputError(provenance.input.get("file") or "data", str(exc)) from None
     with timings.stage("metrics"):
-        estimates = kpis(clean, spec)
-        estimates += segment_kpis(clean, spec)
+        estimates = kpis(clean, spec, sample_design=design)
+        estimates += segment_kpis(clean, spec, sample_design=design)
         if previous is not None:
             estimates += compare_waves(estimates, previous.estimates)
         # attribute scores: their own Holm families (segments, wave change), apart from the headline KPIs
-        dimension_scores = dimension_kpis(clean, spec)
-        estimates += dimension_scores + segment_dimension_kpis(clean, spec)
+        dimension_scores = dimension_kpis(clean, spec, sample_design=design)
+        estimates += dimension_scores + segment_dimension_kpis(clean, spec, sample_design=design)
         if previous is not None and dimension_scores:
             estimates += compare_waves(dimension_scores, previous.estimates)
     skipped = _skipped_by_spec(spec)
@@ -234,17 +242,20 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         (col, value), = segment.items()
         skipped.pop("segments", None)
         skipped["scope"] = (f"This report covers only the respondents with {col} = {value}"
-                            + ("; the spec defines no other segment column." if not spec.segments else "."))
+                            + ("; the spec defines no other segment column." if not spec.segments else ".")
+                            + (" Its weights and design are the whole wave's: its standard errors are domain "
+                               "estimates of the whole wave's design." if domain and design else ""))
     plan = plan_analyses(clean, spec)  # preconditions: what the answers allow each model, and why not
     skipped.update(plan.skipped)
     with timings.stage("loyalty"):
-        loyalty = _degenerate_safe(skipped, "loyalty", loyalty_models, clean, plan.loyalty) or []
+        loyalty = _degenerate_safe(skipped, "loyalty", loyalty_models, clean, plan.loyalty,
+                                   sample_design=design) or []
         if not loyalty:
             _fold(skipped, "loyalty", "Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item."
                   if not (spec.loyalty or spec.nps) else
                   "Satisfaction → loyalty: too few answers with both satisfaction and loyalty.")
     with timings.stage("gap"):
-        gaps = _degenerate_safe(skipped, "gap", gap_analysis, clean, plan.gap)
+        gaps = _degenerate_safe(skipped, "gap", gap_analysis, clean, plan.gap, sample_design=design)
         if gaps is None:
             _fold(skipped, "gap", "Expectation gaps: no dimension in the spec has an expectation item.")
         else:
@@ -305,13 +316,13 @@ def _fold(skipped: dict[str, str], analysis: str, default: str) -> None:
     skipped[analysis] = " ".join(p for p in parts if p) or default
 
 
-def _degenerate_safe(skipped: dict[str, str], analysis: str, fn, *args):
-    """``fn(*args)``; a numerical failure the preconditions did not foresee (a singular matrix in a
+def _degenerate_safe(skipped: dict[str, str], analysis: str, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``; a numerical failure the preconditions did not foresee (a singular matrix in a
     model on degenerate answers) skips the analysis with its reason instead of ending the run."""
     import numpy as np
 
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except DriversSkipped as exc:  # the driver analysis says why it cannot run
         if not (analysis == "drivers_gap" and exc.reason == "dimensions"):  # no gap dimensions: nothing to say
             skipped[analysis] = str(exc)

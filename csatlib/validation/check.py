@@ -1,6 +1,6 @@
 """Validate a loaded wave with Great Expectations: quarantine bad rows, block bad tables.
 
-GX does the checking. This module only prepares the frame GX sees (numbers coerced, the raw
+GX does the checking. Validation only prepares the frame GX sees (numbers coerced, the raw
 text of non-numeric answers beside them), reads back the unexpected index lists, turns them into
 one reason string per row, and writes validation.json and quarantine.csv.
 
@@ -13,6 +13,10 @@ set apart, so they are never a quarantine reason; what is left unread is quarant
 screened out by ``screen_out`` are set aside before validation and counted apart: rows read =
 clean + quarantined + screened out. Expectations of level ``flag`` (``quality.straightline:
 flag``) count rows without quarantining them.
+
+This module runs the checks (:func:`validate_wave`); the frame GX sees is built in
+:mod:`.prepare`, the reason sentences in :mod:`.reasons`, and the result with its files in
+:mod:`.result` (their public names are importable from here too).
 """
 from __future__ import annotations
 
@@ -22,227 +26,31 @@ import math
 import os
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .suite import (MIN_CLEAN_PARAMETER, READ_SUFFIX, RESPONDENT_SUFFIX, SUMMARY_REGEX, TEXT_SUFFIX, WAVE_PARAMETER,
-                    read_column, respondent_column, text_column)
-from ..frame import DERIVED_PREFIX, HEADER_ROW
+from .prepare import summary_rows, validation_frame
+from .reasons import blocking_sentence, dedupe_reasons, row_reason
+from .result import (CHECK_LABELS, FLAG_LABELS, REASONS_COLUMN, ROW_COLUMN, ExpectationOutcome, ValidationResult,
+                     write_validation)
+from .suite import MIN_CLEAN_PARAMETER, READ_SUFFIX, TEXT_SUFFIX, WAVE_PARAMETER
+from ..frame import DERIVED_PREFIX
 from ..ingest.load import Wave
-from ..ingest.recode import AnswerView, FileMissing, analysis_numbers, answer_view, band_labels, band_numbers, \
-    screened_rows
-from ..output import atomic_write_json, atomic_write_text, to_jsonable
-from ..spec import Spec, format_number, answer_key
+from ..ingest.recode import AnswerView, analysis_numbers, band_labels, screened_rows
+from ..spec import Spec
 
 __all__ = ["ExpectationOutcome", "ValidationResult", "validate_wave", "validation_frame", "REASONS_COLUMN",
-           "ROW_COLUMN"]
+           "ROW_COLUMN", "write_validation", "summary_rows", "CHECK_LABELS", "FLAG_LABELS"]
 
-REASONS_COLUMN = "_reasons"
-ROW_COLUMN = "_row"  # quarantine.csv of a file without an id column: the row's number in the data, from 1
 NOT_RESPONDENT = ("summary_row", "header_row")  # a row that is no respondent: its other reasons are moot
-CHECK_LABELS = {"scale": "answer outside its scale", "numeric": "answer is not a number",
-                "required": "required answer missing", "weight": "weight missing or not > 0",
-                "category": "category not allowed", "speeder": "speeder (interview too short)",
-                "straightline": "straight-liner (same answer to every item)",
-                "unique_id": "duplicate id", "wave": "wrong wave label", "custom": "custom expectation",
-                "label": "answer is not a number or a listed label",
-                "binary": "answer is neither a positive nor a negative answer",
-                "summary_row": "summary row (total, average), not a respondent",
-                "header_row": "repeated header row"}
-FLAG_LABELS = {"straightline": "straight-liner (same answer to every item), flagged and kept"}
-
-
-@dataclass(frozen=True)
-class ExpectationOutcome:
-    """One expectation's result, as validation.json lists it."""
-
-    key: str
-    type: str
-    column: str | None
-    level: str  # "row" (quarantine) or "table" (blocking)
-    check: str
-    success: bool
-    unexpected_count: int | None
-    unexpected_percent: float | None
-    observed_value: Any = None
-    kwargs: dict = field(default_factory=dict, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "type": self.type, "column": self.column, "severity": self.level,
-                "check": self.check, "success": self.success, "unexpected_count": self.unexpected_count,
-                "unexpected_percent": self.unexpected_percent, "observed_value": to_jsonable(self.observed_value),
-                "kwargs": to_jsonable(self.kwargs)}
-
-
-@dataclass
-class ValidationResult:
-    """The outcome of validating one wave.
-
-    Attributes
-    ----------
-    clean : DataFrame
-        Rows that passed every row-level expectation (with derived columns).
-    quarantine : DataFrame
-        Rejected rows as read (PII dropped, text redacted) plus ``_reasons``.
-    outcomes : list of ExpectationOutcome
-    blocking : list of str
-        One sentence per failed table-level expectation; empty when the wave may be analysed.
-    """
-
-    wave: str
-    rows_read: int
-    clean: pd.DataFrame
-    quarantine: pd.DataFrame
-    outcomes: list[ExpectationOutcome]
-    blocking: list[str]
-    suite_name: str
-    suite_path: str | None = None
-    reason_tally: Counter = field(default_factory=Counter)
-    reading: dict = field(default_factory=dict)  # how the file was read (Wave.reading), incl. normalised cells
-    screened_out: pd.DataFrame | None = None
-    flags: Counter = field(default_factory=Counter)
-
-    @property
-    def rows_clean(self) -> int:
-        return len(self.clean)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return len(self.quarantine)
-
-    @property
-    def rows_screened_out(self) -> int:
-        return 0 if self.screened_out is None else len(self.screened_out)
-
-    @property
-    def rows(self) -> dict[str, int]:
-        """The row accounting: ``read == clean + quarantined + screened_out``."""
-        return {"read": self.rows_read, "clean": self.rows_clean, "quarantined": self.rows_quarantined,
-                "screened_out": self.rows_screened_out}
-
-    def flagged(self) -> list[dict[str, Any]]:
-        """Rows counted by ``flag`` expectations (kept in the analyses), e.g. flagged straight-liners."""
-        return [{"flag": FLAG_LABELS.get(check, check), "check": check, "rows": int(count)}
-                for check, count in sorted(self.flags.items())]
-
-    @property
-    def blocked(self) -> bool:
-        return bool(self.blocking)
-
-    def reason_counts(self) -> pd.DataFrame:
-        """Rows per reason (check and column); a row with two reasons counts under both."""
-        rows = [{"reason": CHECK_LABELS.get(check, check), "column": column, "rows": count}
-                for (check, column), count in self.reason_tally.items()]
-        frame = pd.DataFrame(rows, columns=["reason", "column", "rows"])
-        return frame.sort_values(["rows", "reason"], ascending=[False, True], ignore_index=True)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "wave": self.wave,
-            "suite": self.suite_name,
-            "suite_path": self.suite_path,
-            "success": not self.blocked,
-            "rows": self.rows,
-            "blocking_failures": list(self.blocking),
-            "reasons": self.reason_counts().to_dict(orient="records"),
-            "flagged": self.flagged(),
-            "expectations": [o.to_dict() for o in self.outcomes],
-            "input": self.reading,
-        }
-
-    def __repr__(self) -> str:
-        state = "BLOCKED: " + "; ".join(self.blocking) if self.blocked else "passed"
-        screened = f", screened_out={self.rows_screened_out}" if self.rows_screened_out else ""
-        return (f"ValidationResult(wave={self.wave!r}, read={self.rows_read}, clean={self.rows_clean}, "
-                f"quarantined={self.rows_quarantined}{screened}, {state})")
 
 
 def _numeric_columns(spec: Spec) -> list[str]:
     cols = list(dict.fromkeys(a.column for a in spec.answers))
     cols += [c for c in (spec.weight, spec.duration) if c]
     return cols
-
-
-def validation_frame(frame: pd.DataFrame, spec: Spec, answers: AnswerView | None = None,
-                     declared: dict[str, FileMissing] | None = None) -> pd.DataFrame:
-    """The frame GX validates.
-
-    * each rated column as its ratings (value labels mapped to codes, answer codes set apart:
-      missing), the cells that are no rating, label or code in ``<column> [as text]``, and the
-      column as read (blanks missing) in ``<column> [as read]``;
-    * weight and duration as numbers (weight also as text and as read);
-    * a banded column's non-numeric text in ``<column> [as text]``;
-    * the id of respondent rows (not summary or repeated header rows) in ``<id> [respondents]``;
-    * every other column as read, labels as text.
-
-    ``answers``: the rated columns already read (``Wave.answers``); else they are read here
-    with ``declared`` (what the file declares missing).
-    """
-    view = answers if answers is not None else answer_view(frame, spec, declared)
-    cols: dict[str, pd.Series] = {}
-    no_text = pd.Series(pd.NA, index=frame.index, dtype="string")
-    for col in view.numbers.columns:
-        raw = frame[col]
-        num = view.numbers[col]
-        unknown = view.unknown.get(col)
-        kinds = view.kinds.get(col)
-        blank = num.isna().to_numpy().copy()
-        if unknown is not None:
-            blank &= ~unknown
-        if kinds is not None:
-            blank &= kinds == 0
-        cols[read_column(col)] = raw.mask(blank) if blank.any() else raw
-        cols[col] = num
-        cols[text_column(col)] = (raw.where(unknown).astype("string") if unknown is not None else no_text)
-    if spec.weight:
-        raw = frame[spec.weight]
-        cols[read_column(spec.weight)] = raw
-        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-            cols[spec.weight] = raw.astype("float64")
-            cols[text_column(spec.weight)] = no_text
-        else:
-            num = pd.to_numeric(raw, errors="coerce").astype("float64")
-            cols[spec.weight] = num
-            cols[text_column(spec.weight)] = raw.where(num.isna() & raw.notna()).astype("string")
-    if spec.duration:
-        cols[spec.duration] = pd.to_numeric(frame[spec.duration], errors="coerce").astype("float64")
-    text_codes = {k for k in spec.codes.lookup() if isinstance(k, str)}
-    for col in spec.bands:
-        raw = frame[col]
-        nums = band_numbers(raw)
-        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        ok = np.array([answer_key(u) is None or answer_key(u) in text_codes for u in uniques] + [True])
-        cols[text_column(col)] = raw.where(np.isnan(nums) & ~ok[codes]).astype("string")
-    # rows that are no respondent (repeated headers, totals) are quarantined with that reason; the
-    # table-level checks (duplicate ids, wave label) look at respondents only
-    not_respondent = (frame[HEADER_ROW].to_numpy(bool) if HEADER_ROW in frame.columns
-                      else np.zeros(len(frame), bool)).copy()
-    for col in [c for c in (spec.id, *spec.segments) if c and c not in spec.bands and c in frame.columns]:
-        not_respondent |= summary_rows(frame[col])
-    if spec.id:
-        cols[respondent_column(spec.id)] = frame[spec.id].mask(not_respondent)
-    for col in frame.columns:
-        if col not in cols:
-            cols[col] = frame[col]
-    out = pd.DataFrame(cols, index=frame.index)
-    if spec.wave:
-        out[spec.wave] = frame[spec.wave].astype("string").mask(not_respondent)
-    return out
-
-
-def summary_rows(values: pd.Series) -> np.ndarray:
-    """Cells that mark a summary row (``Total``, ``Average``, ``合计`` ...: the suite's
-    ``SUMMARY_REGEX``), matched by Arrow's RE2 engine (an id column has a value per row)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pa.array(values.astype("string[pyarrow]"))
-    hit = pc.match_substring_regex(arr, SUMMARY_REGEX.removeprefix("(?i)"), ignore_case=True)
-    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _gx_validate(df: pd.DataFrame, suite: dict[str, Any], parameters: dict[str, Any]):
@@ -343,13 +151,13 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
             shown = None if shown and shown.startswith(DERIVED_PREFIX) else shown
             tag = (check if check in CHECK_LABELS else "custom", shown)
             for i in idx:
-                text = _reason(check, cfg.type, column, kwargs, _value(values, i), spec, wave_label)
+                text = row_reason(check, cfg.type, column, kwargs, _value(values, i), spec, wave_label)
                 reasons.setdefault(i, []).append((tag, text))
         outcomes.append(_outcome(meta, cfg, kwargs, column, level, check, bool(r.success),
                                  res.get("unexpected_count"), res.get("unexpected_percent"),
                                  res.get("observed_value")))
         if level == "table" and not r.success:
-            blocking.append(_blocking_sentence(check, column, res, kwargs, spec, wave_label, n))
+            blocking.append(blocking_sentence(check, column, res, kwargs, spec, wave_label, n))
 
     bad = frame.index.isin(list(reasons))
     clean = frame.loc[~bad].copy()
@@ -366,7 +174,7 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
         clean[col] = band_labels(clean[col], edges)
     quarantine = wave.as_read(frame.index[bad])  # every cell exactly as read: text in, text out
     for i in quarantine.index:
-        reasons[i] = _dedupe_reasons(reasons[i])
+        reasons[i] = dedupe_reasons(reasons[i])
         if any(tag[0] in NOT_RESPONDENT for tag, _ in reasons[i]):
             reasons[i] = [(tag, text) for tag, text in reasons[i] if tag[0] in NOT_RESPONDENT]
         tally.update(tag for tag, _ in reasons[i])
@@ -390,7 +198,7 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
         outcomes.append(_outcome(meta, cfg, kwargs, None, "table", check, bool(r.success), None, None,
                                  res.get("observed_value")))
         if not r.success:
-            blocking.append(_blocking_sentence(check, None, res, kwargs, spec, wave_label, n))
+            blocking.append(blocking_sentence(check, None, res, kwargs, spec, wave_label, n))
     screened_frame = wave.as_read(full.index[np.asarray(screened, dtype=bool)])  # as read, like quarantine
     return ValidationResult(wave=wave_label, rows_read=len(full), clean=clean, quarantine=quarantine,
                             outcomes=outcomes, blocking=blocking, suite_name=suite.get("name", spec.name),
@@ -439,102 +247,3 @@ def _value(values: pd.Series | None, i: int) -> Any:
     return values.loc[i]
 
 
-def _show(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return "missing"
-    if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
-        return format_number(float(v))
-    if isinstance(v, (float, np.floating)):
-        return repr(float(v))
-    text = str(v)
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
-
-
-def _reason(check: str, kind: str, column: str | None, kwargs: dict, value: Any, spec: Spec, wave: str) -> str:
-    """One short, human-readable reason for one failing cell."""
-    col = column or "row"
-    if check == "scale":
-        return f"{col}: {_show(value)} outside {format_number(kwargs['min_value'])}-{format_number(kwargs['max_value'])}"
-    if check == "numeric":
-        return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is not a number"
-    if check == "label":
-        return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is not a number or a listed answer label"
-    if check == "binary":
-        return f"{col.removesuffix(TEXT_SUFFIX)}: {_show(value)} is neither a positive nor a negative answer"
-    if check == "summary_row":
-        return f"{col}: {_show(value)} marks a summary row (total, average), not a respondent"
-    if check == "header_row":
-        return "repeated header row (the cells hold the column names)"
-    if check == "required":
-        return f"{col.removesuffix(READ_SUFFIX)}: missing"
-    if check == "weight":
-        shown = _show(value)
-        name = col.removesuffix(READ_SUFFIX)
-        return f"{name}: weight missing" if shown == "missing" else f"{name}: weight {shown} is not a positive finite number"
-    if check == "category":
-        return f"{col}: {_show(value)} not in allowed values"
-    if check == "speeder":
-        return f"speeder: {_show(value)}s < {format_number(kwargs['min_value'])}s"
-    if check == "straightline":
-        if spec.quality.min_items is not None:
-            return (f"straight-liner: same answer to every answered item (at least {spec.quality.min_items} of "
-                    f"{len(spec.straightline_columns())})")
-        return f"straight-liner: same answer to all {len(spec.straightline_columns())} items"
-    if check == "unique_id":
-        return f"{col.removesuffix(RESPONDENT_SUFFIX)}: duplicate id {_show(value)}"
-    if check == "wave":
-        return f"{col}: wave {_show(value)} is not {wave!r}"
-    return f"{col}: {_show(value)} fails {kind}"
-
-
-def _dedupe_reasons(parts: list[tuple[tuple[str, str | None], str]]):
-    """Drop repeated reasons (a row can fail two expectations that say the same thing)."""
-    return list(dict.fromkeys(parts))
-
-
-def _blocking_sentence(check, column, res, kwargs, spec: Spec, wave: str, n: int) -> str:
-    count = res.get("unexpected_count")
-    if check == "unique_id":
-        return f"{count} rows share an id with another row ({(column or '').removesuffix(RESPONDENT_SUFFIX)})"
-    if check == "wave":
-        return f"{count} rows carry a wave label other than {wave!r} ({column})"
-    if check == "min_base":
-        return f"only {res.get('observed_value')} clean rows, fewer than min_base {kwargs.get('min_value')}"
-    if check == "quarantine_share":
-        clean = res.get("observed_value") or 0
-        share = (n - clean) / n if n else 0
-        return (f"{n - clean} of {n} rows quarantined ({share:.1%}), above max_quarantine_share "
-                f"{spec.quality.max_quarantine_share:.0%}")
-    if check == "straightline_share":
-        return (f"{count} straight-liners ({res.get('unexpected_percent', 0):.1f}%), above "
-                f"max_straightline_share {spec.quality.max_straightline_share:.0%}")
-    if check == "column_exists":
-        return f"column {column!r} is missing"
-    return f"{check}: {column or 'table'} failed (observed {to_jsonable(res.get('observed_value'))})"
-
-
-def write_validation(result: ValidationResult, folder: str | Path, extra: dict | None = None) -> tuple[Path, Path]:
-    """Write validation.json and quarantine.csv (UTF-8 with BOM, for Excel) atomically."""
-    folder = Path(folder)
-    doc = result.to_dict()
-    if extra:
-        doc.update(extra)
-    vpath = atomic_write_json(folder / "validation.json", doc)
-    qpath = atomic_write_text(folder / "quarantine.csv", _as_read(result.quarantine).to_csv(index=False),
-                              encoding="utf-8-sig")
-    return vpath, qpath
-
-
-def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
-    """Quarantined rows for quarantine.csv: whole numbers that pandas read as floats (a numeric
-    column with blanks) are written as they were in the file (``4``, not ``4.0``)."""
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_float_dtype(s):
-            whole = s.notna() & np.isfinite(s) & (s == np.round(s))
-            if whole.any():
-                text = s.astype(object).where(s.notna(), None)
-                text[whole] = s[whole].astype("int64").astype(str)
-                out[col] = text
-    return out
