@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .distinct import validate_on_distinct_values
 from .prepare import summary_rows, validation_frame
 from .reasons import blocking_sentence, dedupe_reasons, row_reason
 from .result import (CHECK_LABELS, FLAG_LABELS, REASONS_COLUMN, ROW_COLUMN, ExpectationOutcome, ValidationResult,
@@ -42,7 +43,7 @@ from ..ingest.recode import AnswerView, analysis_numbers, band_labels, screened_
 from ..spec import Spec
 
 __all__ = ["ExpectationOutcome", "ValidationResult", "validate_wave", "validation_frame", "REASONS_COLUMN",
-           "ROW_COLUMN", "write_validation", "summary_rows", "CHECK_LABELS", "FLAG_LABELS"]
+           "ROW_COLUMN", "write_validation", "summary_rows", "CHECK_LABELS", "FLAG_LABELS", "gx_validate"]
 
 NOT_RESPONDENT = ("summary_row", "header_row")  # a row that is no respondent: its other reasons are moot
 
@@ -53,7 +54,7 @@ def _numeric_columns(spec: Spec) -> list[str]:
     return cols
 
 
-def _gx_validate(df: pd.DataFrame, suite: dict[str, Any], parameters: dict[str, Any]):
+def gx_validate(df: pd.DataFrame, suite: dict[str, Any], parameters: dict[str, Any]):
     """Validate ``df`` against ``suite`` on an ephemeral GX context; return GX's results list."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with warnings.catch_warnings():
@@ -115,14 +116,12 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
     on_clean = [e for e in suite["expectations"] if ((e.get("meta") or {}).get("csat") or {}).get("on") == "clean"]
     on_rows = [e for e in suite["expectations"] if e not in on_clean]
     vframe = validation_frame(frame, spec, answers, wave.declared)
-    # GX hashes, and copies on every filter, each column of the frame it is given: give it only
-    # the columns some expectation names (a suite without column expectations gets them all)
-    named = {e.get("kwargs", {}).get("column") for e in on_rows} - {None}
-    if named and all(c in vframe.columns for c in named) and not any(
-            e["type"].startswith("expect_table_column") for e in on_rows):
-        vframe = vframe[[c for c in vframe.columns if c in named or c in _numeric_columns(spec)]]
     n = len(frame)
-    results = _gx_validate(vframe, {**suite, "expectations": on_rows}, {WAVE_PARAMETER: [wave_label]}) if n else []
+    # GX checks each column's distinct values for the cell-by-cell expectations (a rating has a
+    # handful) and the rows only for the rest, each time seeing only the columns named
+    results = validate_on_distinct_values(
+        vframe, on_rows, lambda df, ex: gx_validate(df, {**suite, "expectations": ex}, {WAVE_PARAMETER: [wave_label]})
+    ) if n else []
 
     reasons: dict[Any, list] = {}
     tally: Counter = Counter()
@@ -150,9 +149,13 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
             shown = column.removesuffix(TEXT_SUFFIX).removesuffix(READ_SUFFIX) if column else None
             shown = None if shown and shown.startswith(DERIVED_PREFIX) else shown
             tag = (check if check in CHECK_LABELS else "custom", shown)
-            for i in idx:
-                text = row_reason(check, cfg.type, column, kwargs, _value(values, i), spec, wave_label)
-                reasons.setdefault(i, []).append((tag, text))
+            cells = [None] * len(idx) if values is None else values.loc[idx].tolist()
+            said: dict = {}  # one sentence per distinct failing value
+            for i, value in zip(idx, cells):
+                key = ("missing", None) if _is_missing(value) else (type(value).__name__, value)
+                if key not in said:
+                    said[key] = row_reason(check, cfg.type, column, kwargs, value, spec, wave_label)
+                reasons.setdefault(i, []).append((tag, said[key]))
         outcomes.append(_outcome(meta, cfg, kwargs, column, level, check, bool(r.success),
                                  res.get("unexpected_count"), res.get("unexpected_percent"),
                                  res.get("observed_value")))
@@ -186,7 +189,7 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
     # table-level checks on the clean rows (clean base, quarantined share)
     min_clean = math.ceil(n * (1 - spec.quality.max_quarantine_share) - 1e-9) if n else 0
     # the clean-row checks count rows: one narrow column is all GX needs to see
-    clean_results = _gx_validate(pd.DataFrame({"row": np.flatnonzero(~bad)}, index=clean.index),
+    clean_results = gx_validate(pd.DataFrame({"row": np.flatnonzero(~bad)}, index=clean.index),
                                  {**suite, "expectations": on_clean}, {MIN_CLEAN_PARAMETER: min_clean}) \
         if on_clean else []
     for r in _in_suite_order(clean_results, on_clean):
@@ -241,9 +244,7 @@ def _outcome(meta, cfg, kwargs, column, level, check, success, count, pct, obser
                               observed_value=observed, kwargs=kwargs)
 
 
-def _value(values: pd.Series | None, i: int) -> Any:
-    if values is None:
-        return None
-    return values.loc[i]
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
