@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats as st
 
 from ..frame import gap_column, row_weights
-from ..sampling import design_of
+from ..sampling import design_based, design_of
 from .preconditions import regression_problem
 from ..stats.models import LinearFit, fit_linear
 from ..results import GapAnalysis, ModelSummary

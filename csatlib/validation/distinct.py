@@ -96,7 +96,6 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
     on_values, on_rows, on_columns = [], [], []
     for e in expectations:
         col = _expectation_column(e)
-        kwargs = e.get("kwargs") or {}
         if e.get("type") in SCHEMA_EXPECTATIONS and n:  # about the columns, not the rows
             on_columns.append(e)
             continue
