@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import time
-import warnings
 
 import pytest
 

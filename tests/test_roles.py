@@ -8,7 +8,6 @@ read = clean + quarantined + screened out, and quarantine reasons word for word.
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pandas as pd
@@ -20,12 +19,11 @@ from csatlib.analysis.drivers import key_drivers
 from csatlib.analysis.stated import stated_vs_derived
 from csatlib.errors import SpecError
 from csatlib.frame import band_order, composite_column
-from csatlib.run.stages import analyse_validated, validate_file
-from csatlib.spec import load_spec, parse_spec
+from csatlib.spec import parse_spec
 from csatlib.validation.check import REASONS_COLUMN, ROW_COLUMN, write_validation
 
 from .conftest import run_cli
-from .test_codes import lin_se, run, total, wmean
+from .test_codes import run, total
 
 
 def alpha_from_covariance(x: np.ndarray) -> float:

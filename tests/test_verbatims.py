@@ -1,7 +1,6 @@
 """Verbatim selection: each comment once, spec order, no small segments, scores, balanced, seeded."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
