@@ -532,3 +532,38 @@ def test_report_section_renders_in_headless_chromium(tmp_path):
     dom = out.stdout
     assert dom.count("<svg") == 3 and "data-hacked" not in dom
     assert "&lt;img src=x onerror=" in dom and "质量" in dom
+
+
+def test_given_weights_index_under_strata_and_clusters_is_a_design_estimate():
+    """Strata and clusters: the index's SE is the design's (svycontrast of svymean); with complete
+    answers it equals the design mean of each row's combined score (SurveyDesign.mean, itself
+    equal to R's svymean), and each segment is a domain of the whole design (svyby)."""
+    from csatlib.stats.survey import SurveyDesign
+
+    frame = make_hotel_wave(600, seed=8)
+    rng = np.random.default_rng(8)
+    frame["酒店"] = [f"{c}-{k}" for c, k in zip(frame["城市"], rng.integers(1, 6, len(frame)))]
+    frame["会员"] = rng.choice(["金卡", "普通"], len(frame))
+    doc = yaml.safe_load(HOTEL_SPEC)
+    doc["segments"] = ["会员"]
+    doc.pop("categories", None)
+    doc["design"] = {"strata": "城市", "psu": "酒店"}
+    doc["index"] = {"weights": "given", "dimensions": {"清洁": 2, "服务": 1, "位置": 1}}
+    spec = parse_spec(doc)
+    csi = weighted_index(frame, spec)
+    a = np.array([0.5, 0.25, 0.25])
+    scores = np.column_stack([100 * (frame[c].to_numpy(float) - 1) / 4 for c in ("清洁_感知", "服务_感知", "位置_感知")])
+    combined = scores @ a
+    design = SurveyDesign(frame["权重"].to_numpy(float), strata=frame["城市"], psu=frame["酒店"])
+    ref = design.mean(combined)
+    assert csi.csi.estimate == pytest.approx(ref.mean, rel=1e-12)
+    assert csi.csi.se == pytest.approx(ref.se, rel=1e-10)
+    assert "design-based SE" in csi.csi.method and f"design df = {design.degf()}" in csi.csi.method
+    _, se_weights_only, _, _ = linear_index(scores, frame["权重"].to_numpy(float), a)
+    assert abs(csi.csi.se / se_weights_only - 1) > 1e-3  # the strata and clusters change the SE
+    half = st.t.ppf(0.975, design.degf()) * ref.se  # t on the design's df (PSUs - strata)
+    assert (csi.csi.ci_low, csi.csi.ci_high) == pytest.approx((ref.mean - half, ref.mean + half), rel=1e-12)
+    for seg in csi.segments:
+        mask = (frame["会员"] == seg.segment["会员"]).to_numpy()
+        dom = design.mean(combined, domain=mask)
+        assert seg.estimate == pytest.approx(dom.mean, rel=1e-12) and seg.se == pytest.approx(dom.se, rel=1e-10)

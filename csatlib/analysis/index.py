@@ -49,18 +49,18 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .drivers import ipa_quadrants
+from .index_model import SEED, index_model, on_100
 from ..frame import MISSING_SEGMENT, numeric_view, row_weights
-from ..results import Estimate, IndexAnalysis, IndexModel, WeightedIndex
+from ..results import Estimate, IndexAnalysis, WeightedIndex
+from ..sampling import design_of
 from ..spec import Spec
 from ..stats.estimators import ALPHA, CONFIDENCE, MeanEstimate, holm, kish_n_eff, t_interval, weighted_mean, welch_test, z_test
 from ..stats.importance import DegenerateDataError, relative_weights, weighted_correlation
-from ..stats.pls import MAX_UNITS, PathModel, PLSError, bootstrap_pls, fit_pls, replicate_moments, resample_plan, unit_sums
+from ..stats.survey import SurveyDesign
+from ..stats.pls import replicate_moments, resample_plan, unit_sums
 
-__all__ = ["weighted_index", "index_model", "satisfaction_index", "index_changes", "linear_index", "SEED"]
-
-SEED = 20261121
-"""Seed of the index bootstraps: re-runs give identical intervals."""
+__all__ = ["weighted_index", "index_model", "satisfaction_index", "index_changes", "linear_index",
+           "design_index_se", "SEED"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -113,8 +113,24 @@ def linear_index(scores: np.ndarray, weights: np.ndarray, coef: np.ndarray) -> t
     return est, math.sqrt(n / (n - 1) * float(u @ u)), n, kish_n_eff(w)
 
 
-def _on_100(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    return 100.0 * (values - low) / (high - low)
+def design_index_se(scores: np.ndarray, coef: np.ndarray, design: SurveyDesign, domain=None) -> float:
+    """Design-based SE of :func:`linear_index` (in ``domain``) under a complex ``design``.
+
+    The linearised values are those of :func:`linear_index`, their total's variance the design's
+    (strata, clusters, fpc, raking): R's ``svycontrast(svymean(~x1 + ... + xk, design), coef)``,
+    or ``svyby`` for a domain.
+    """
+    s = np.asarray(scores, dtype=float)
+    keep = np.ones(len(s), dtype=bool) if domain is None else np.asarray(domain, dtype=bool)
+    answered = ~np.isnan(s) & keep[:, None]
+    wr = design.weights[:, None] * answered
+    total = wr.sum(axis=0)
+    filled = np.where(answered, s, 0.0)
+    used = coef != 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (wr * filled).sum(axis=0) / total
+        u = (wr[:, used] * (filled[:, used] - means[used]) / total[used]) @ coef[used]
+    return math.sqrt(design.cov(u, present=keep)) if np.isfinite(u).all() else float("nan")
 
 
 def _dimension_scores(frame: pd.DataFrame, spec: Spec, names: Sequence[str], column: str = "perception") -> np.ndarray:
@@ -122,7 +138,7 @@ def _dimension_scores(frame: pd.DataFrame, spec: Spec, names: Sequence[str], col
     cols = [getattr(dims[n], column) for n in names]
     x = numeric_view(frame, cols).to_numpy().copy()
     for j, n in enumerate(names):
-        x[:, j] = _on_100(x[:, j], dims[n].scale.low, dims[n].scale.high)
+        x[:, j] = on_100(x[:, j], dims[n].scale.low, dims[n].scale.high)
     return x
 
 
@@ -169,7 +185,8 @@ def _boot_weights(kind: str, plan, w: np.ndarray, sat: np.ndarray, x: np.ndarray
 
 
 def weighted_index(frame: pd.DataFrame, spec: Spec, previous: list[Estimate] | None = None, *,
-                   seed: int = SEED, level: float = CONFIDENCE) -> WeightedIndex | None:
+                   seed: int = SEED, level: float = CONFIDENCE,
+                   sample_design: SurveyDesign | None = None) -> WeightedIndex | None:
     """The weighted-average satisfaction index ``index.csi`` of the spec's ``index`` key.
 
     Parameters
@@ -183,6 +200,10 @@ def weighted_index(frame: pd.DataFrame, spec: Spec, previous: list[Estimate] | N
     seed : int
         Seed of the bootstrap (stated and derived weights).
     level : float
+    sample_design : SurveyDesign, optional
+        The design of ``frame``'s rows (a batch segment's: the whole wave's, restricted); by
+        default the spec's design of ``frame``. Under a complex design (strata, clusters, fpc,
+        raking) the given-weights index has a design-based SE and segments are its domains.
 
     Returns
     -------
@@ -227,7 +248,17 @@ def weighted_index(frame: pd.DataFrame, spec: Spec, previous: list[Estimate] | N
     means = _available_means(x, w)
     a_lo = a_hi = np.full(len(a), np.nan)
     boot = 0
-    if ix.weights == "given":
+    if sample_design is not None and not ok.all():
+        sample_design = sample_design.subset(ok)
+    design = design_of(sub, spec, sample_design)
+    design = design if design is not None and design.is_complex else None  # weights alone: se_lin is svycontrast's
+    if ix.weights == "given" and design is not None:
+        se = design_index_se(x, a, design)
+        n_eff = n_eff * (se_lin / se) ** 2 if se > 0 else n_eff  # n / deff: the weights' and the design's
+        lo, hi = t_interval(est, se, design.degf(), level)
+        method = (f"weighted-average index, given weights; design-based SE (strata, clusters, fpc, raking), "
+                  f"t interval (design df = {design.degf()})")
+    elif ix.weights == "given":
         lo, hi = t_interval(est, se_lin, n - 1, level)
         se = se_lin
         method = "weighted-average index, given weights; linearised (design-based) SE, t interval (df = n - 1)"
@@ -265,7 +296,7 @@ def weighted_index(frame: pd.DataFrame, spec: Spec, previous: list[Estimate] | N
                      "score_se": float(m.se), "n": m.n, "contribution": float(a[j] * means[j])})
     table = pd.DataFrame(rows)
     csi = Estimate("index.csi", est, lo, hi, n, n_eff, se=se, method=method)
-    segments = _segment_indices(sub, spec, x, w, a, level)
+    segments = _segment_indices(sub, spec, x, w, a, level, design)
     change = None
     if previous:
         change = index_changes([csi], previous)
@@ -274,7 +305,7 @@ def weighted_index(frame: pd.DataFrame, spec: Spec, previous: list[Estimate] | N
 
 
 def _segment_indices(frame: pd.DataFrame, spec: Spec, x: np.ndarray, w: np.ndarray, a: np.ndarray,
-                     level: float) -> list[Estimate]:
+                     level: float, design: SurveyDesign | None = None) -> list[Estimate]:
     out: list[Estimate] = []
     tested: list[int] = []
     method = "total sample's weights applied to the segment's means; linearised SE given the weights, t interval"
@@ -291,7 +322,11 @@ def _segment_indices(frame: pd.DataFrame, spec: Spec, x: np.ndarray, w: np.ndarr
                                     method=f"suppressed: base {base} < min_base {spec.quality.min_base}"))
                 continue
             est, se, n, n_eff = linear_index(x[mask], w[mask], a)
-            lo, hi = t_interval(est, se, n - 1, level)
+            df = n - 1
+            if design is not None:  # a domain of the whole design
+                se_lin, se, df = se, design_index_se(x, a, design, mask), design.degf(mask)
+                n_eff = n_eff * (se_lin / se) ** 2 if se > 0 else n_eff
+            lo, hi = t_interval(est, se, df, level)
             e = Estimate("index.csi", est, lo, hi, n, n_eff, se=se, segment=seg, method=method)
             if (~mask).sum() > 1 and n > 1:
                 r_est, r_se, r_n, r_neff = linear_index(x[~mask], w[~mask], a)
@@ -339,147 +374,9 @@ def index_changes(current: list[Estimate], previous: list[Estimate], level: floa
 # the structural model
 
 
-def _model_rows(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, np.ndarray]:
-    """Complete rows of the model's items on 0-100, and their weights."""
-    im = spec.index_model
-    cols = [c for con in im.constructs for c in con.items]
-    x = numeric_view(frame, cols)
-    for con in im.constructs:
-        for col, sc in zip(con.items, con.scales):
-            x[col] = _on_100(x[col].to_numpy(), sc.low, sc.high)
-    w = row_weights(frame, spec)
-    keep = x.notna().all(axis=1).to_numpy() & np.isfinite(w) & (w > 0)
-    return x[keep].reset_index(drop=True), w[keep]
-
-
-def index_model(frame: pd.DataFrame, spec: Spec, *, seed: int = SEED,
-                level: float = CONFIDENCE) -> tuple[IndexModel | None, str | None]:
-    """Estimate the spec's ``index_model`` by PLS, with bootstrap intervals.
-
-    Returns
-    -------
-    (IndexModel or None, reason or None)
-        The reason says, in the report's words, why there is no model (too few complete rows,
-        a constant item, no convergence).
-
-    Notes
-    -----
-    R equivalent (unweighted, items on one scale): ``plspm::plspm(data, path_matrix, blocks,
-    modes, scheme = scheme, scaled = scaled, boot.val = TRUE, br = bootstrap)`` and
-    ``colMeans(plspm::rescale(fit))`` for the indices (on the item scale).
-    """
-    im = spec.index_model
-    if im is None:
-        return None, None
-    model = PathModel({c.name: c.items for c in im.constructs}, im.paths, {c.name: c.mode for c in im.constructs})
-    x, w = _model_rows(frame, spec)
-    need = max(spec.quality.min_base, len(im.constructs) + 2)
-    if len(x) < need:
-        return None, (f"Satisfaction index model: {len(x)} respondents answered every model item; "
-                      f"at least {need} are needed.")
-    try:
-        fit = fit_pls(x, model, weights=w, scheme=im.scheme, scaled=im.scaled)
-        boot = (bootstrap_pls(x, model, weights=w, n_boot=im.bootstrap, seed=seed, level=level, scheme=im.scheme,
-                              scaled=im.scaled, fit=fit) if im.bootstrap else None)
-    except PLSError as exc:
-        return None, f"Satisfaction index model: not estimable on these data ({exc})."
-    notes: list[str] = []
-    names = list(model.names)
-    idx = model.block_index
-    weights = fit.outer["weight"].to_numpy()
-    means = fit.item_means.to_numpy()
-    q = (1 - level) / 2
-    rows = []
-    rescaled = np.full(len(weights), np.nan)
-    uni = fit.unidim.set_index("lv")
-    inner = fit.inner.set_index("lv")
-    r2_ci = boot.r2.set_index("lv") if boot else None
-    for j, name in enumerate(names):
-        cols = idx == j
-        con = im.construct(name)
-        index = lo = hi = se = float("nan")
-        if (weights[cols] > 0).all():
-            rescaled[cols] = weights[cols] / weights[cols].sum()
-            index = float(rescaled[cols] @ means[cols])
-            if boot:
-                bw = boot.replicates["weights"][:, cols]
-                reps = (bw * boot.replicates["means"][:, cols]).sum(axis=1) / bw.sum(axis=1)
-                lo, hi = (float(v) for v in np.quantile(reps, [q, 1 - q]))
-                se = float(reps.std(ddof=1))
-        else:
-            notes.append(f"{con.title}: an outer weight is not positive (an item relates negatively to the "
-                         f"construct), so its 0-100 index is not defined.")
-        u = uni.loc[name]
-        rows.append({"construct": name, "label": con.title, "mode": con.mode, "items": ", ".join(con.items),
-                     "type": inner.loc[name, "type"], "index": index, "index_se": se, "index_ci_low": lo,
-                     "index_ci_high": hi, "r2": float(inner.loc[name, "r2"]) if inner.loc[name, "type"] == "Endogenous"
-                     else float("nan"),
-                     "r2_ci_low": float(r2_ci.loc[name, "ci_low"]) if r2_ci is not None and name in r2_ci.index
-                     else float("nan"),
-                     "r2_ci_high": float(r2_ci.loc[name, "ci_high"]) if r2_ci is not None and name in r2_ci.index
-                     else float("nan"),
-                     "alpha": float(u["alpha"]), "rho": float(u["rho"]), "ave": float(inner.loc[name, "ave"]),
-                     "eig1": float(u["eig1"]), "eig2": float(u["eig2"])})
-    constructs = pd.DataFrame(rows)
-    outer = fit.outer.rename(columns={"lv": "construct"}).copy()
-    outer["rescaled_weight"] = rescaled
-    outer["item_mean"] = means
-    if boot:
-        outer["loading_ci_low"] = boot.loadings["ci_low"].to_numpy()
-        outer["loading_ci_high"] = boot.loadings["ci_high"].to_numpy()
-        paths = boot.paths.rename(columns={"original": "coefficient"}).drop(columns=["mean"])
-        tot = boot.total_effects.set_index(["from", "to"])
-    else:
-        paths = fit.path_table().assign(se=np.nan, ci_low=np.nan, ci_high=np.nan)
-        tot = None
-    effects = fit.effects.copy()
-    if tot is not None and len(effects):
-        keys = list(zip(effects["from"], effects["to"]))
-        effects["total_ci_low"] = tot.loc[keys, "ci_low"].to_numpy()
-        effects["total_ci_high"] = tot.loc[keys, "ci_high"].to_numpy()
-    ipma = _ipma(effects, constructs, im.satisfaction)
-    low_rel = constructs[(constructs["mode"] == "A") & (constructs["items"].str.count(",") > 0)
-                         & ((constructs["rho"] < 0.7) | (constructs["ave"] < 0.5))]
-    if len(low_rel):
-        notes.append("Reliability below the usual thresholds (Dillon-Goldstein's rho < 0.7 or AVE < 0.5): "
-                     + ", ".join(low_rel["label"]) + ".")
-    if boot is not None and boot.grouped:
-        notes.append(f"With more than {MAX_UNITS:,} respondents the bootstrap resamples {MAX_UNITS:,} random "
-                     f"groups of respondents instead of single respondents.")
-    if boot is not None and boot.n_failed:
-        notes.append(f"{boot.n_failed} bootstrap replicates did not converge and were drawn again.")
-    if im.satisfaction is None:
-        notes.append("No construct is marked as satisfaction (index_model.satisfaction), so there is no "
-                     "importance-performance map.")
-    result = IndexModel(constructs=constructs, outer=outer, paths=paths.reset_index(drop=True), effects=effects,
-                        ipma=ipma, target=im.satisfaction, gof=fit.gof, scheme=im.scheme, scaled=im.scaled,
-                        n=fit.n, n_eff=fit.n_eff, iterations=fit.iterations, bootstrap=boot.n_boot if boot else 0,
-                        notes=notes)
-    return result, None
-
-
-def _ipma(effects: pd.DataFrame, constructs: pd.DataFrame, target: str | None) -> pd.DataFrame:
-    cols = ["construct", "label", "importance", "performance", "quadrant"]
-    if target is None or not len(effects):
-        return pd.DataFrame(columns=cols)
-    drivers = effects[(effects["to"] == target) & (effects["total"] != 0)]
-    info = constructs.set_index("construct")
-    rows = [{"construct": f, "label": info.loc[f, "label"], "importance": float(t),
-             "performance": float(info.loc[f, "index"])} for f, t in zip(drivers["from"], drivers["total"])]
-    out = pd.DataFrame(rows, columns=cols[:-1])
-    ok = out["performance"].notna() if len(out) else pd.Series(dtype=bool)
-    out["quadrant"] = None
-    if ok.sum() >= 2:
-        out.loc[ok, "quadrant"] = ipa_quadrants(out.loc[ok, "importance"], out.loc[ok, "performance"])
-    return out[cols]
-
-
-# ----------------------------------------------------------------------------------------------
-# both
-
-
 def satisfaction_index(frame: pd.DataFrame, spec: Spec, previous: list[Estimate] | None = None, *,
-                       seed: int = SEED) -> tuple[IndexAnalysis | None, dict[str, str]]:
+                       seed: int = SEED, sample_design: SurveyDesign | None = None
+                       ) -> tuple[IndexAnalysis | None, dict[str, str]]:
     """The weighted CSI and the structural model the spec asks for, with changes from ``previous``.
 
     Returns
@@ -492,7 +389,7 @@ def satisfaction_index(frame: pd.DataFrame, spec: Spec, previous: list[Estimate]
     if spec.index is None and spec.index_model is None:
         skipped["index"] = "Satisfaction index: the spec has neither an index nor an index_model key."
         return None, skipped
-    csi = weighted_index(frame, spec, previous, seed=seed) if spec.index else None
+    csi = weighted_index(frame, spec, previous, seed=seed, sample_design=sample_design) if spec.index else None
     if spec.index and csi is None:
         skipped["index"] = ("Weighted satisfaction index: no respondent answered its dimensions, or its weights "
                             "are not defined on these data.")

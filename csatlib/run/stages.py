@@ -274,7 +274,8 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
             if "drivers_gap" not in skipped:
                 gap_drivers = _degenerate_safe(skipped, "drivers_gap", key_drivers, clean, plan.drivers_gap, "gap")
     with timings.stage("index"):  # weighted CSI and the PLS index model, when the spec asks for them
-        index, index_skipped = satisfaction_index(clean, spec, previous.estimates if previous else None)
+        index, index_skipped = satisfaction_index(clean, spec, previous.estimates if previous else None,
+                                                  sample_design=design)
         skipped.update(index_skipped)
         if index is not None:
             estimates += index.estimates()
