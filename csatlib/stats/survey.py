@@ -36,97 +36,15 @@ store 1 of the south are two PSUs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..errors import CsatError
+from .design_inputs import (LONELY_PSU, RAKING_PASSES, Calibration, DesignContrast, DesignError, DesignStructure,
+                            design_codes, fpc_factor)
 from .estimators import MeanEstimate, kish_n_eff
 
 __all__ = ["SurveyDesign", "Calibration", "DesignError", "LONELY_PSU", "RAKING_PASSES", "DesignContrast"]
-
-LONELY_PSU = ("fail", "adjust", "average", "remove", "certainty")
-RAKING_PASSES = 10  # survey:::svyrecvar iterates the raking projections ten times
-
-
-class DesignError(CsatError, ValueError):
-    """The sample design cannot be used as given (missing design values, lonely PSU, bad fpc, ...)."""
-
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """What the variance needs to know about a raked design (R: the ``postStrata`` of ``rake``).
-
-    Parameters
-    ----------
-    margins : tuple of int arrays
-        For each raking margin, each row's category code (0 .. categories − 1).
-    weights : array
-        The raked weights (before any trimming: ``trimWeights`` keeps the raking information).
-    passes : int
-        Residualisation passes (R uses 10).
-    """
-
-    margins: tuple[np.ndarray, ...]
-    weights: np.ndarray
-    passes: int = RAKING_PASSES
-
-
-@dataclass(frozen=True)
-class DesignContrast:
-    """A design-based difference of two domain means with its SE and design df."""
-
-    difference: float
-    se: float
-    df: float
-    n: int
-
-
-@dataclass(frozen=True)
-class _Structure:
-    """The design of the full sample, shared by every subset view."""
-
-    weights: np.ndarray          # (N,)
-    stratum: np.ndarray          # (N,) stratum code of each row
-    psu: np.ndarray | None       # (N,) PSU code (unique across strata); None = each row its own PSU
-    psu_stratum: np.ndarray | None  # (P,) stratum of each PSU
-    n_h: np.ndarray              # (H,) PSUs (or rows) per stratum in the full sample
-    scale_h: np.ndarray          # (H,) (1 − f_h) · n_h / (n_h − 1); lonely strata: (1 − f_h)
-    lonely: np.ndarray           # (H,) bool: a stratum with one PSU
-    stratum_labels: tuple[str, ...]
-    lonely_psu: str
-    calibration: Calibration | None
-    has_strata: bool
-    has_fpc: bool
-    all_positive: bool = True  # no zero weight (no row outside the sample)
-    cache: dict = field(default_factory=dict, compare=False)
-
-
-def _codes(values: Any, what: str) -> tuple[np.ndarray, list[str]]:
-    """Integer codes (sorted labels) of a label column; a missing label is an error."""
-    s = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
-    missing = s.isna().to_numpy()
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        shown = ", ".join(str(r + 1) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
-        raise DesignError(f"{what}: {len(rows)} {'rows have' if len(rows) != 1 else 'row has'} no value "
-                          f"(row {shown} of the analysed rows); every respondent needs one")
-    # label the distinct values only (a million rows hold a few hundred strata or PSUs)
-    raw_codes, raw_uniques = pd.factorize(s)
-    labels = np.array([_label(u) for u in raw_uniques], dtype=object)
-    uniques, inverse = np.unique(labels, return_inverse=True)  # 1 and 1.0 are one label
-    return inverse.ravel()[raw_codes].astype(np.int64), [str(u) for u in uniques]
-
-
-def _label(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
 
 class SurveyDesign:
     """A sample design: weights, optional strata, PSUs (clusters), fpc and raking margins.
@@ -152,8 +70,11 @@ class SurveyDesign:
 
     Examples
     --------
-    >>> d = SurveyDesign(weights=w, strata=stratum, psu=store, fpc=n_stores)  # doctest: +SKIP
-    >>> d.mean(sat)  # R: svymean(~sat, svydesign(ids=~store, strata=~stratum, weights=~w, fpc=~n_stores))
+    >>> w = np.array([1.0, 2.0, 1.0, 2.0, 1.0, 2.0])
+    >>> d = SurveyDesign(weights=w, strata=np.array(["n", "n", "n", "s", "s", "s"]))
+    >>> m = d.mean(np.array([3.0, 4.0, 5.0, 6.0, 5.0, 7.0]))  # R: svymean(~sat, svydesign(ids=~1, strata=~st, weights=~w))
+    >>> round(m.mean, 4), d.degf()
+    (5.2222, 4)
     """
 
     def __init__(self, weights=None, strata=None, psu=None, fpc=None, *, n: int | None = None,
@@ -174,13 +95,13 @@ class SurveyDesign:
             raise DesignError(f"{names['weights']}: {int(bad.sum())} weight(s) are missing or negative; "
                               f"design weights must be positive numbers")
         if strata is not None:
-            stratum, stratum_labels = _codes(strata, names["strata"])
+            stratum, stratum_labels = design_codes(strata, names["strata"])
         else:
             stratum, stratum_labels = np.zeros(size, dtype=np.int64), ["(all)"]
         n_strata = len(stratum_labels)
         psu_codes = psu_stratum = None
         if psu is not None:
-            raw, _ = _codes(psu, names["psu"])
+            raw, _ = design_codes(psu, names["psu"])
             key = stratum * (int(raw.max()) + 1 if size else 1) + raw  # nested within strata
             uniq, psu_codes = np.unique(key, return_inverse=True)
             psu_codes = psu_codes.ravel().astype(np.int64)
@@ -191,7 +112,7 @@ class SurveyDesign:
             n_h = np.bincount(stratum, minlength=n_strata).astype(float)
         factor = np.ones(n_strata)
         if fpc is not None:
-            factor = self._fpc_factor(fpc, stratum, n_h, stratum_labels, names["fpc"])
+            factor = fpc_factor(fpc, stratum, n_h, stratum_labels, names["fpc"])
         lonely = n_h == 1
         undefined = strata is None and psu is None and size == 1  # one respondent: no variance at all
         if undefined:
@@ -209,37 +130,9 @@ class SurveyDesign:
             cw = np.asarray(calibration.weights, dtype=float)
             if len(cw) != size or any(len(m) != size for m in calibration.margins):
                 raise DesignError("calibration margins and weights must have one entry per row")
-        self._s = _Structure(w, stratum, psu_codes, psu_stratum, n_h, scale, lonely, tuple(stratum_labels),
+        self._s = DesignStructure(w, stratum, psu_codes, psu_stratum, n_h, scale, lonely, tuple(stratum_labels),
                              lonely_psu, calibration, strata is not None, fpc is not None, bool(np.all(w > 0)))
         self._rows: np.ndarray | None = None
-
-    @staticmethod
-    def _fpc_factor(fpc, stratum, n_h, labels, name) -> np.ndarray:
-        """1 − f_h per stratum from population sizes (or sampling fractions when all are <= 1)."""
-        raw = np.asarray(fpc)
-        values = (raw.astype(float) if raw.dtype.kind in "iuf" else
-                  pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(float))
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DesignError(f"{name}: {int(bad.sum())} value(s) are missing or not numbers (first: "
-                              f"{raw[i]!r} in row {i + 1}); the fpc is the population number of PSUs per stratum")
-        if (values <= 0).any():
-            raise DesignError(f"{name}: values must be positive (population sizes, or sampling fractions in (0, 1])")
-        h_count = len(labels)
-        by = pd.Series(values).groupby(stratum).agg(["min", "max"]).reindex(range(h_count))
-        lo, hi = by["min"].to_numpy(float), by["max"].to_numpy(float)
-        varying = np.flatnonzero(hi - lo > 1e-9 * np.maximum(1, np.abs(hi)))
-        if len(varying):
-            raise DesignError(f"{name}: the fpc differs within stratum {labels[varying[0]]!r} "
-                              f"({_fmt(lo[varying[0]])} and {_fmt(hi[varying[0]])}); it must be constant per stratum")
-        if np.all(values <= 1):  # sampling fractions, as survey::svydesign reads them
-            return 1.0 - hi
-        if np.any(hi < n_h):
-            h = int(np.flatnonzero(hi < n_h)[0])
-            raise DesignError(f"{name}: stratum {labels[h]!r} has {int(n_h[h])} sampled PSUs but a population of "
-                              f"{_fmt(hi[h])}; the fpc is the population number of PSUs (or a fraction <= 1)")
-        return (hi - n_h) / hi
 
     # -- views ----------------------------------------------------------------------------
     def subset(self, mask) -> "SurveyDesign":
@@ -578,8 +471,3 @@ class SurveyDesign:
                 u[inside] += sign * wi * (yi - m) / total
         var = max(float(self._variance(u[:, None], at, at)[0, 0]), 0.0)
         return DesignContrast(means[0] - means[1], float(np.sqrt(var)), float(self.degf(answered)), len(at))
-
-
-def _fmt(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
-
