@@ -590,21 +590,16 @@ def parse_spec(doc: Any, source: str | None = None) -> Spec:
         raise SpecError(f"{where}{exc}") from None
 
 
-_TOP_KEYS = {"name", "id", "wave", "weight", "segments", "categories", "satisfaction", "nps",
-             "loyalty", "dimensions", "text", "pii", "duration", "quality"}
-_TOP_KEYS.add("banner")
-_TOP_KEYS.add("themes")
+_TOP_KEYS = {"name", "id", "wave", "weight", "segments", "categories", "satisfaction", "nps", "loyalty",
+             "dimensions", "text", "pii", "duration", "quality", "banner", "themes", "index", "index_model",
+             "source", "design", "weighting", "codes", "screen_out", "bands", "multiple_response"}
 _BANNER_KEYS = {"columns", "confidence", "correction"}
-_TOP_KEYS |= {"index", "index_model"}
 _INDEX_KEYS = {"weights", "dimensions", "bootstrap"}
 _INDEX_MODEL_KEYS = {"constructs", "paths", "scale", "scheme", "scaled", "satisfaction", "bootstrap"}
 _CONSTRUCT_KEYS = {"items", "scale", "mode", "label"}
-_TOP_KEYS |= {"source"}
-_TOP_KEYS |= {"design", "weighting"}
-_QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share"}
+_QUALITY_KEYS = {"min_duration_s", "max_straightline_share", "min_base", "max_quarantine_share", "straightline",
+                 "min_items"}
 # questionnaire roles and answer codes (answers that are not ratings, labels, outcome types)
-_TOP_KEYS |= {"codes", "screen_out", "bands", "multiple_response"}
-_QUALITY_KEYS |= {"straightline", "min_items"}
 _ANSWER_KEYS = {"values", "codes"}
 _BINARY_KEYS = {"type", "positive", "negative"}
 _DIMENSION_KEYS = {"perception", "items", "expectation", "importance", "scale", "label", "values", "codes",
