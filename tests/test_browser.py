@@ -154,3 +154,30 @@ def test_hotel_page_uses_its_labels_and_says_what_is_skipped(browser, hotel_page
     assert "gaps" not in ids and "priorities" in ids
     doc = json.loads((hotel_page.parent / "results.json").read_text(encoding="utf-8"))
     assert doc["models"].get("gap") is None
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdftoppm") is None, reason="needs poppler-utils (pdftoppm)")
+def test_a_running_browser_prints_the_same_pdf_as_a_cold_one(demo_reports, tmp_path):
+    """csat run starts Chromium while it analyses and prints report.pdf with it: the pages are
+    the ones a cold ``--print-to-pdf`` gives, pixel for pixel; a browser that died meanwhile
+    leaves the print to a Chromium of its own."""
+    import subprocess
+
+    from csatlib.report.browser import print_to_pdf
+    from csatlib.report.exports import write_pdf
+
+    page = demo_reports / "2026Q3" / "report.html"
+    cold = print_to_pdf(page, tmp_path / "cold.pdf")
+    with Chromium() as running:
+        warm = running.print_pdf(page, tmp_path / "warm.pdf")
+
+    def pngs(pdf, prefix):
+        subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / prefix)], check=True)
+        return [p.read_bytes() for p in sorted(tmp_path.glob(f"{prefix}-*.png"))]
+
+    cold_pages = pngs(cold, "cold")
+    assert len(cold_pages) > 3 and pngs(warm, "warm") == cold_pages
+    dead = Chromium()
+    dead.close()
+    fallback = write_pdf(page, tmp_path / "fallback.pdf", dead)
+    assert fallback.read_bytes().startswith(b"%PDF") and len(pngs(fallback, "fallback")) >= len(cold_pages)

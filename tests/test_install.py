@@ -59,8 +59,8 @@ def test_installed_wheel_runs_the_demo_outside_the_checkout(wheel, tmp_path):
                            capture_output=True, text=True, env=env)
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).is_relative_to(site), where.stdout  # the wheel's copy, not the checkout
-    assert (dist_info / "entry_points.txt").read_text().count("csat = csatlib.cli:main") == 1
-    proc = subprocess.run([str(python), "-c", "import sys; from csatlib.cli import main; sys.exit(main())",
+    assert (dist_info / "entry_points.txt").read_text().count("csat = csatlib.cli:entry") == 1
+    proc = subprocess.run([str(python), "-c", "from csatlib.cli import entry; entry()",
                            "demo", "--out", "reports"], cwd=work, capture_output=True, text=True, env=env,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -108,7 +108,10 @@ class Chromium:
         msg = {"id": self._next, "method": method, "params": params or {}}
         if session:
             msg["sessionId"] = session
-        os.write(self._to_child, json.dumps(msg).encode("utf-8") + b"\0")
+        try:
+            os.write(self._to_child, json.dumps(msg).encode("utf-8") + b"\0")
+        except OSError as exc:  # the browser is gone (closed, crashed, killed)
+            raise BrowserError(f"Chromium is not running ({exc.strerror or type(exc).__name__})") from None
         return self._next
 
     def _read_message(self, deadline: float) -> dict[str, Any]:
@@ -171,6 +174,25 @@ class Chromium:
         self.wait_for("Page.loadEventFired")
         self.evaluate("document.fonts.ready.then(() => true)")
 
+    def print_pdf(self, page: Path, pdf: Path) -> Path:
+        """Print ``page`` (a local HTML file) to ``pdf``, as :func:`print_to_pdf` does, in this
+        already running browser: the page is loaded, its fonts awaited, and printed without
+        header or footer (the same pages, byte for byte, as a cold ``--print-to-pdf``; a run
+        saves the browser's start, about 0.7 s).
+
+        Raises
+        ------
+        BrowserError
+            Chromium failed, did not answer in time, or returned no PDF.
+        """
+        self.open(Path(page).resolve().as_uri())
+        data = self.call("Page.printToPDF", {"displayHeaderFooter": False, "printBackground": True,
+                                             "preferCSSPageSize": True}).get("data")
+        if not data:
+            raise BrowserError("Chromium could not print the report (an empty PDF)")
+        Path(pdf).write_bytes(base64.b64decode(data))
+        return Path(pdf)
+
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises are awaited)."""
         res = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
@@ -200,7 +222,7 @@ class Chromium:
                 try:
                     self._send("Browser.close")
                     self.proc.wait(timeout=10)
-                except (OSError, subprocess.TimeoutExpired):
+                except (OSError, BrowserError, subprocess.TimeoutExpired):
                     self.proc.kill()
                     self.proc.wait(timeout=10)
         finally:

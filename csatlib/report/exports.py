@@ -19,7 +19,7 @@ import io
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..output import atomic_write_bytes, atomic_write_text
 from ..results import Results, load_results
@@ -27,6 +27,9 @@ from .labels import Labels
 from .priorities import priority_table
 from .variance import effective_n, estimate_errors
 from .views import FILES_MARKER, SIBLING_FILES
+
+if TYPE_CHECKING:
+    from .browser import Chromium
 
 __all__ = ["write_tables", "write_pdf", "write_exports", "link_files", "report_tables", "EXPORT_FILES"]
 
@@ -200,15 +203,18 @@ def link_files(page: str, names: Iterable[str]) -> str:
     return page.replace(FILES_MARKER, links, 1)
 
 
-def write_pdf(html_path: Path, pdf_path: Path) -> Path:
+def write_pdf(html_path: Path, pdf_path: Path, browser: "Chromium | None" = None) -> Path:
     """``report.pdf`` from report.html with every appendix open (atomic write).
+
+    ``browser``: a :class:`~csatlib.report.browser.Chromium` already running (started while the
+    notebook executed), else a Chromium is started for this print alone.
 
     Raises
     ------
     csatlib.report.browser.BrowserError
         Chromium is missing or failed.
     """
-    from .browser import print_to_pdf
+    from .browser import BrowserError, print_to_pdf
 
     page = Path(html_path).read_text(encoding="utf-8")
     printable = re.sub(r"<details(?![^>]*\bopen\b)", "<details open", page)
@@ -216,24 +222,31 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
         src = Path(tmp) / "report.html"
         src.write_text(printable, encoding="utf-8")
         out = Path(tmp) / "report.pdf"
-        print_to_pdf(src, out)
+        try:
+            if browser is None:
+                raise BrowserError("no running browser")
+            browser.print_pdf(src, out)
+        except BrowserError:  # none running, or it broke: a Chromium of its own for this print
+            print_to_pdf(src, out)
         return atomic_write_bytes(pdf_path, out.read_bytes())
 
 
-def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str], None] | None = None) -> list[Path]:
+def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str], None] | None = None,
+                  browser: "Chromium | None" = None, tables: bool = True) -> list[Path]:
     """Write tables.xlsx (and report.pdf) beside report.html and results.json in ``folder``,
     and link every sibling file that exists from the page's header. Returns the files written.
 
     Chromium prints the PDF in its own process while the workbook is written, so the two cost
-    about as much as the slower one. A missing or failing Chromium skips the PDF with a note on
-    ``progress``; the rest stands.
+    about as much as the slower one; ``browser`` is a Chromium already started (see
+    :func:`write_pdf`). ``tables=False``: tables.xlsx was already written (``csat run`` writes
+    it from results.json while the notebook executes). A missing or failing Chromium skips the
+    PDF with a note on ``progress``; the rest stands.
     """
     import threading
 
     from .browser import BrowserError, find_chromium
 
     folder = Path(folder)
-    results = load_results(folder)
     page_path = folder / "report.html"
     page = page_path.read_text(encoding="utf-8")
     present = [n for n, _ in SIBLING_FILES if n == "tables.xlsx" or (folder / n).is_file()]
@@ -244,7 +257,7 @@ def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str]
 
         def print_pdf() -> None:
             try:
-                write_pdf(page_path, folder / "report.pdf")
+                write_pdf(page_path, folder / "report.pdf", browser)
             except BaseException as exc:  # reported below, in the calling thread
                 failure.append(exc)
 
@@ -256,7 +269,7 @@ def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str]
         progress("report.pdf skipped: " + ("CSAT_CHROMIUM is set empty" if os.environ.get("CSAT_CHROMIUM") == ""
                                            else "no Chromium found (install chromium, or set CSAT_CHROMIUM)"))
     try:
-        written = [write_tables(results, folder / "tables.xlsx")]
+        written = [write_tables(load_results(folder), folder / "tables.xlsx") if tables else folder / "tables.xlsx"]
     finally:
         if printer is not None:
             printer.join()

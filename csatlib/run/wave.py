@@ -234,6 +234,7 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
     unchanged = "the earlier report of this wave is unchanged" if (target / "results.json").exists() else \
         "no report of this wave was published"
     kernel = WarmKernel(notebook.parent)  # starts while we validate and analyse
+    browser = None
     try:
         loaded, validation = validate_for_run(data, spec, wave, suite_dir, progress, timings)
         if validation.blocked:
@@ -242,10 +243,14 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
             raise ValidationBlocked(f"{data}: validation blocked the report: {'; '.join(validation.blocking)} "
                                     f"(see {target / 'validation.json'} and {target / 'quarantine.csv'})",
                                     validation.blocking)
+        # the browser that will print report.pdf starts on the other core while this one analyses
+        browser = start_browser()
         prev = load_previous(previous, spec, suite_dir, progress) if previous else None
         results = analyse_validated(loaded, validation, wave, prev, trend_dir=out, timings=timings)
     except BaseException:
         kernel.shutdown()
+        if browser is not None:
+            browser.close()
         raise
     progress(f"analysed: {len(results.estimates)} estimates")
     staging = None
@@ -282,9 +287,11 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
                 atomic_write_text(staging / "report.html", notebook_to_html(staging / "report.ipynb", font))
             with timings.stage("exports"):  # tables.xlsx and report.pdf beside report.html
                 from ..report.exports import write_exports
-                write_exports(staging, progress=progress)
+                write_exports(staging, progress=progress, browser=browser)
             publish(staging, target, remove=("report.failed.ipynb",), unit=report_unit(target, wave))
     finally:
+        if browser is not None:
+            browser.close()
         if staging is not None:
             discard(staging)
     with output_errors(out, "the index", f"the report of wave {wave} was published to {target}"):
@@ -293,6 +300,19 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
     progress(f"report written to {target / 'report.html'} "
              f"(stages: {', '.join(f'{k} {v:.1f}s' for k, v in timings.stages.items())})")
     return target
+
+
+def start_browser():
+    """A headless Chromium started now, to print report.pdf later (None without one, or when it
+    cannot start: the print then starts its own, or is skipped with a note)."""
+    from ..report.browser import BrowserError, Chromium, find_chromium
+
+    if find_chromium() is None:
+        return None
+    try:
+        return Chromium()
+    except (BrowserError, OSError):
+        return None
 
 
 def validate_command(data, spec_path, wave, out="reports", suite_dir=None, progress=None,
