@@ -59,323 +59,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .pls_engine import (MODES, SCHEMES, Batch, PathModel, PLSError, check_variance, estimate_batch,  # noqa: F401
+                         model_matrix, observation_weights, unidimensionality)
+from .resample import (MAX_UNITS, ResamplePlan, replicate_moments, resample_plan, unit_crossproducts,  # noqa: F401
+                       unit_moments, unit_sums)
+
+
 __all__ = ["PLSError", "PathModel", "PLSFit", "PLSBootstrap", "ResamplePlan", "fit_pls", "bootstrap_pls",
            "resample_plan", "unit_sums", "unit_crossproducts", "unit_moments", "replicate_moments", "SCHEMES", "MODES",
            "MAX_UNITS"]
-
-SCHEMES = ("centroid", "factorial", "path")
-MODES = ("A", "B")
-MAX_UNITS = 5000
-"""Most bootstrap units: above this many rows, rows are pooled into this many random groups."""
-
-
-class PLSError(ValueError):
-    """The model cannot be estimated on these data.
-
-    ``reason`` is ``"not converged"``, ``"zero variance"``, ``"singular"`` or ``"too few rows"``;
-    ``columns`` names the columns or latent variables involved, when known.
-    """
-
-    def __init__(self, message: str, reason: str, columns: Sequence[str] = ()):
-        super().__init__(message)
-        self.reason = reason
-        self.columns = tuple(columns)
-
-
-# ----------------------------------------------------------------------------------------------
-# the model
-
-
-@dataclass(frozen=True)
-class PathModel:
-    """Blocks of manifest variables and the paths between their latent variables.
-
-    Parameters
-    ----------
-    blocks : mapping of str to sequence of str
-        Latent variable name → its manifest variables (column names), in the order wanted.
-        A column may belong to one block only.
-    paths : sequence of (str, str)
-        Directed paths ``(from, to)``; the inner model must be acyclic (recursive).
-    modes : mapping of str to {"A", "B"}, optional
-        Measurement mode per latent variable: ``"A"`` reflective (default), ``"B"`` formative.
-
-    Examples
-    --------
-    >>> m = PathModel({"IMAG": ["i1", "i2"], "SAT": ["s1", "s2"]}, [("IMAG", "SAT")])
-    >>> m.inner.tolist()  # plspm's path_matrix: row = to, column = from
-    [[0, 0], [1, 0]]
-    """
-
-    blocks: Mapping[str, Sequence[str]]
-    paths: Sequence[tuple[str, str]]
-    modes: Mapping[str, str] | None = None
-
-    def __post_init__(self):
-        blocks = {str(k): tuple(str(c) for c in v) for k, v in dict(self.blocks).items()}
-        if not blocks:
-            raise ValueError("a path model needs at least one block")
-        seen: dict[str, str] = {}
-        for name, items in blocks.items():
-            if not items:
-                raise ValueError(f"block {name!r} has no manifest variables")
-            for c in items:
-                if c in seen:
-                    raise ValueError(f"column {c!r} is in two blocks: {seen[c]!r} and {name!r}")
-                seen[c] = name
-        paths = tuple((str(a), str(b)) for a, b in self.paths)
-        for a, b in paths:
-            for x in (a, b):
-                if x not in blocks:
-                    raise ValueError(f"path {a} → {b}: {x!r} is not a block")
-            if a == b:
-                raise ValueError(f"path {a} → {b} points to itself")
-        if len(set(paths)) != len(paths):
-            raise ValueError("a path is listed twice")
-        modes = {k: "A" for k in blocks}
-        for k, v in dict(self.modes or {}).items():
-            if k not in blocks:
-                raise ValueError(f"mode given for {k!r}, which is not a block")
-            if v not in MODES:
-                raise ValueError(f"mode of {k!r} must be 'A' or 'B', got {v!r}")
-            modes[k] = v
-        object.__setattr__(self, "blocks", blocks)
-        object.__setattr__(self, "paths", paths)
-        object.__setattr__(self, "modes", modes)
-        if _has_cycle(self.inner):
-            raise ValueError("the paths form a cycle: PLS path models must be recursive")
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Latent variables, in block order."""
-        return tuple(self.blocks)
-
-    @property
-    def items(self) -> tuple[str, ...]:
-        """Manifest variables, block after block (the column order of the data matrix)."""
-        return tuple(c for v in self.blocks.values() for c in v)
-
-    @property
-    def block_index(self) -> np.ndarray:
-        """Index of the block of each manifest variable."""
-        return np.repeat(np.arange(len(self.blocks)), [len(v) for v in self.blocks.values()])
-
-    @property
-    def inner(self) -> np.ndarray:
-        """The inner model as plspm's ``path_matrix``: ``inner[to, from] = 1``."""
-        k = {n: i for i, n in enumerate(self.blocks)}
-        m = np.zeros((len(k), len(k)), dtype=int)
-        for a, b in self.paths:
-            m[k[b], k[a]] = 1
-        return m
-
-    @property
-    def endogenous(self) -> np.ndarray:
-        """True for the latent variables that at least one path points to."""
-        return self.inner.sum(axis=1) > 0
-
-
-def _has_cycle(inner: np.ndarray) -> bool:
-    k = len(inner)
-    reach = inner.astype(bool)
-    for _ in range(k):
-        reach = reach | (reach.astype(int) @ reach.astype(int) > 0)
-    return bool(np.diag(reach).any())
-
-
-# ----------------------------------------------------------------------------------------------
-# the algorithm on batches of covariance matrices
-
-
-def _inner_weights(scheme: str, cor: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """Inner weights E (batch, k, k): z_j = Σ_i y_i E[i, j]."""
-    adj = (inner + inner.T).astype(float)
-    if scheme == "centroid":
-        return np.sign(cor * adj)
-    if scheme == "factorial":
-        return cor * adj
-    e = np.zeros_like(cor)
-    for j in range(inner.shape[0]):
-        pred = np.flatnonzero(inner[j])  # LVs explaining j: regression coefficients
-        if pred.size:
-            e[:, pred, j] = np.linalg.solve(cor[:, pred[:, None], pred[None, :]], cor[:, pred, j][..., None])[..., 0]
-        succ = np.flatnonzero(inner[:, j])  # LVs j explains: correlations
-        if succ.size:
-            e[:, succ, j] = cor[:, j, succ]
-    return e
-
-
-def _outer_weights(cov: np.ndarray, total: np.ndarray, model: PathModel, scheme: str, tol: float,
-                   maxiter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lohmöller's iteration for a batch of covariance matrices of the (treated) MVs.
-
-    Returns (w, converged, iterations): w (batch, p) the last weights, not yet normalised.
-    """
-    idx = model.block_index
-    k = len(model.names)
-    odm = np.eye(k)[idx]  # (p, k) outer design matrix
-    inner = model.inner
-    modes = [model.modes[n] for n in model.names]
-    # plspm: Y = scale(XW) * sqrt((N-1)/N); the constant only sets the scale of the iterates
-    sdv = np.sqrt(np.clip((total - 1) / total, 1e-12, None))
-    batch = cov.shape[0]
-    block_var = np.einsum("pk,bpq,qk->bk", odm, cov, odm)
-    w = 1.0 / np.sqrt(block_var)[:, idx]
-    w_final = w.copy()
-    converged = np.zeros(batch, dtype=bool)
-    iterations = np.full(batch, maxiter)
-    active = np.arange(batch)
-    it = 1
-    while active.size:
-        s = cov[active]
-        wa = w[active]
-        big_w = wa[:, :, None] * odm
-        sw = s @ big_w
-        v = np.einsum("bpk,bpl->bkl", big_w, sw)
-        d = np.sqrt(np.einsum("bkk->bk", v))
-        cor = v / (d[:, :, None] * d[:, None, :])
-        e = _inner_weights(scheme, cor, inner)
-        t = (sw * (sdv[active][:, None] / d)[:, None, :]) @ e  # X'Z / N for every MV and every LV
-        w_new = t[:, np.arange(len(idx)), idx]
-        for j, mode in enumerate(modes):
-            if mode == "B":
-                cols = np.flatnonzero(idx == j)
-                w_new[:, cols] = np.linalg.solve(s[:, cols[:, None], cols[None, :]], t[:, cols, j][..., None])[..., 0]
-        dif = np.square(np.abs(wa) - np.abs(w_new)).sum(axis=1)
-        done = dif < tol
-        if it >= maxiter:  # plspm: reaching maxiter is a failure, whatever the last change
-            done = np.ones_like(done)
-        finished = active[done]
-        w_final[finished] = w_new[done]
-        converged[finished] = dif[done] < tol if it < maxiter else False
-        iterations[finished] = it
-        w[active] = w_new
-        active = active[~done]
-        it += 1
-    return w_final, converged, iterations
-
-
-@dataclass
-class _Batch:
-    """Everything estimated per covariance matrix of a batch (index 0 = the only one for a fit)."""
-
-    weights: np.ndarray  # (b, p) normalised, sign-fixed
-    lv_cor: np.ndarray  # (b, k, k)
-    crossloadings: np.ndarray  # (b, p, k)
-    loadings: np.ndarray  # (b, p)
-    path: np.ndarray  # (b, k, k) [to, from]
-    r2: np.ndarray  # (b, k)
-    total: np.ndarray  # (b, k, k) total effects [to, from]
-    converged: np.ndarray  # (b,)
-    iterations: np.ndarray  # (b,)
-
-
-def _estimate(cov_raw: np.ndarray, total: np.ndarray, model: PathModel, scheme: str, scaled: bool, tol: float,
-              maxiter: int) -> _Batch:
-    """PLS on a batch of raw-MV covariance matrices (batch, p, p) with total weights (batch,)."""
-    sd = np.sqrt(np.einsum("bpp->bp", cov_raw))
-    cov = cov_raw / (sd[:, :, None] * sd[:, None, :]) if scaled else cov_raw
-    w, converged, iterations = _outer_weights(cov, total, model, scheme, tol, maxiter)
-    idx = model.block_index
-    k = len(model.names)
-    odm = np.eye(k)[idx]
-    big_w = w[:, :, None] * odm
-    sw = cov @ big_w
-    v = np.einsum("bpk,bpl->bkl", big_w, sw)
-    d = np.sqrt(np.einsum("bkk->bk", v))
-    big_w = big_w / d[:, None, :]
-    sw = sw / d[:, None, :]
-    item_sd = np.sqrt(np.einsum("bpp->bp", cov))
-    cross = sw / item_sd[:, :, None]  # cor(X, Y)
-    sign = np.sign(np.einsum("bpk,pk->bk", np.sign(cross), odm))
-    sign[sign == 0] = -1
-    big_w = big_w * sign[:, None, :]
-    cross = cross * sign[:, None, :]
-    weights = big_w.sum(axis=2)
-    lv_cor = (v / (d[:, :, None] * d[:, None, :])) * sign[:, :, None] * sign[:, None, :]
-    inner = model.inner
-    path = np.zeros_like(lv_cor)
-    r2 = np.zeros(lv_cor.shape[:2])
-    for j in range(k):
-        pred = np.flatnonzero(inner[j])
-        if pred.size:
-            beta = np.linalg.solve(lv_cor[:, pred[:, None], pred[None, :]], lv_cor[:, pred, j][..., None])[..., 0]
-            path[:, j, pred] = beta
-            r2[:, j] = np.einsum("bi,bi->b", beta, lv_cor[:, j, pred])
-    total_eff = np.zeros_like(path)
-    power = path.copy()
-    for _ in range(max(k - 1, 1)):
-        total_eff += power
-        power = power @ path
-    return _Batch(weights=weights, lv_cor=lv_cor, crossloadings=cross, loadings=cross[:, np.arange(len(idx)), idx],
-                  path=path, r2=r2, total=total_eff, converged=converged, iterations=iterations)
-
-
-# ----------------------------------------------------------------------------------------------
-# fit
-
-
-def _matrix(data, model: PathModel) -> np.ndarray:
-    if isinstance(data, pd.DataFrame):
-        missing = [c for c in model.items if c not in data.columns]
-        if missing:
-            raise KeyError(f"columns not in the data: {', '.join(map(repr, missing))}")
-        x = data[list(model.items)].to_numpy(dtype=float)
-    else:
-        x = np.asarray(data, dtype=float)
-        if x.ndim != 2 or x.shape[1] != len(model.items):
-            raise ValueError(f"data must have {len(model.items)} columns (model.items), got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError("data contain missing or infinite values: PLS needs complete rows")
-    return x
-
-
-def _weights(weights, n: int) -> np.ndarray:
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    if w.shape != (n,):
-        raise ValueError(f"weights must have shape ({n},), got {w.shape}")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError("weights must be finite and non-negative")
-    return w
-
-
-def _check_variance(cov: np.ndarray, x: np.ndarray, model: PathModel) -> None:
-    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-    scale = np.maximum(np.abs(x.max(axis=0)), np.abs(x.min(axis=0)))
-    flat = np.flatnonzero(sd <= 1e-12 * np.maximum(scale, 1e-300))
-    if flat.size:
-        cols = [model.items[i] for i in flat]
-        raise PLSError(f"zero variance (constant column): {', '.join(cols)}", "zero variance", cols)
-
-
-def _unidim(cor: np.ndarray, model: PathModel) -> pd.DataFrame:
-    """plspm's ``unidim``: Cronbach's alpha, Dillon-Goldstein's rho, first two eigenvalues."""
-    rows = []
-    idx = model.block_index
-    for j, name in enumerate(model.names):
-        cols = np.flatnonzero(idx == j)
-        p = cols.size
-        if p == 1:
-            rows.append((name, model.modes[name], 1, 1.0, 1.0, 1.0, 0.0))
-            continue
-        r = cor[np.ix_(cols, cols)]
-        evals, evecs = np.linalg.eigh(r)
-        evals, evecs = evals[::-1], evecs[:, ::-1]
-        if model.modes[name] == "A":
-            alpha = 2 * r[np.tril_indices(p, -1)].sum() / r.sum() * p / (p - 1)
-            alpha = max(alpha, 0.0)
-            load = evecs[:, 0] * math.sqrt(max(evals[0], 0.0))  # cor(x, first principal component)
-            num = load.sum() ** 2
-            rho = num / (num + p - np.square(load).sum())
-        else:
-            alpha = rho = 0.0
-        rows.append((name, model.modes[name], p, float(alpha), float(rho), float(evals[0]), float(evals[1])))
-    return pd.DataFrame(rows, columns=["lv", "mode", "items", "alpha", "rho", "eig1", "eig2"])
 
 
 @dataclass
@@ -462,7 +158,7 @@ class PLSFit:
         ``data`` is a DataFrame with the model's columns (or an array in ``model.items`` order).
         Equals R's ``plspm::rescale(fit)``.
         """
-        x = _matrix(data, self.model)
+        x = model_matrix(data, self.model)
         w = self.rescaled_weights().reindex(list(self.model.items)).to_numpy()
         odm = np.eye(len(self.model.names))[self.model.block_index]
         index = data.index if isinstance(data, pd.DataFrame) else None
@@ -523,9 +219,9 @@ def fit_pls(data, model: PathModel, *, weights=None, scheme: str = "centroid", s
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    x = _matrix(data, model)
+    x = model_matrix(data, model)
     n, p = x.shape
-    w = _weights(weights, n)
+    w = observation_weights(weights, n)
     total = float(w.sum())
     if n <= len(model.names) + 1 or not total > 0:
         raise PLSError(f"{n} rows: too few to fit {len(model.names)} latent variables", "too few rows")
@@ -535,9 +231,9 @@ def fit_pls(data, model: PathModel, *, weights=None, scheme: str = "centroid", s
     cov = root.T @ root / total
     del root
     cov = (cov + cov.T) / 2
-    _check_variance(cov, x, model)
+    check_variance(cov, x, model)
     try:
-        est = _estimate(cov[None], np.array([total]), model, scheme, scaled, tol, maxiter)
+        est = estimate_batch(cov[None], np.array([total]), model, scheme, scaled, tol, maxiter)
     except np.linalg.LinAlgError:
         raise PLSError("singular matrix: a formative block or the inner model has linearly dependent "
                        "variables", "singular") from None
@@ -547,7 +243,7 @@ def fit_pls(data, model: PathModel, *, weights=None, scheme: str = "centroid", s
     return _package(est, 0, model, scheme, scaled, xc, mean, w, cov)
 
 
-def _package(est: _Batch, b: int, model: PathModel, scheme: str, scaled: bool, xc: np.ndarray, mean: np.ndarray,
+def _package(est: Batch, b: int, model: PathModel, scheme: str, scaled: bool, xc: np.ndarray, mean: np.ndarray,
              w: np.ndarray, cov: np.ndarray) -> PLSFit:
     names = list(model.names)
     items = list(model.items)
@@ -589,146 +285,9 @@ def _package(est: _Batch, b: int, model: PathModel, scheme: str, scaled: bool, x
         crossloadings=pd.DataFrame(est.crossloadings[b], index=items, columns=names),
         path=pd.DataFrame(est.path[b], index=names, columns=names), inner=pd.DataFrame(inner_rows),
         effects=pd.DataFrame(effects, columns=["from", "to", "direct", "indirect", "total"]),
-        unidim=_unidim(cor, model), gof=gof,
+        unidim=unidimensionality(cor, model), gof=gof,
         lv_correlation=pd.DataFrame(est.lv_cor[b], index=names, columns=names),
         scores=pd.DataFrame(scores, columns=names), item_means=pd.Series(mean, index=items))
-
-
-# ----------------------------------------------------------------------------------------------
-# resampling: bootstrap units, their moment totals, replicate draws
-
-
-@dataclass(frozen=True)
-class ResamplePlan:
-    """Which bootstrap unit each row belongs to and how often each replicate draws each unit.
-
-    Attributes
-    ----------
-    unit : ndarray, shape (n,)
-        Unit of each row: the row itself, or its random group when rows are pooled.
-    n_units : int
-    counts : ndarray, shape (replicates, n_units)
-        Draws of each unit in each replicate (each row sums to ``n_units``).
-    grouped : bool
-        True when rows were pooled into random groups (more than ``max_units`` rows).
-    order : ndarray, shape (n,) or None
-        When grouped: the random order of the rows; group g is ``order[g*size:(g+1)*size]``.
-    size : int
-        Rows per group (the last group may hold fewer); 1 when not grouped.
-    """
-
-    unit: np.ndarray
-    n_units: int
-    counts: np.ndarray
-    grouped: bool
-    order: np.ndarray | None = None
-    size: int = 1
-
-    @property
-    def replicates(self) -> int:
-        return int(self.counts.shape[0])
-
-
-def _counts(draws: np.ndarray, n_units: int) -> np.ndarray:
-    offset = (np.arange(len(draws)) * n_units)[:, None]
-    return np.bincount((draws + offset).ravel(), minlength=len(draws) * n_units).reshape(len(draws), n_units) \
-        .astype(float)
-
-
-def resample_plan(n: int, replicates: int, rng: np.random.Generator | int | None = None, *,
-                  max_units: int = MAX_UNITS, resamples=None) -> ResamplePlan:
-    """Bootstrap draws of ``n`` rows: ``replicates`` samples of the units drawn with replacement.
-
-    Up to ``max_units`` rows each row is a unit: the ordinary (Efron) bootstrap of rows, the one
-    plspm runs. Above that the rows are dealt in random order into groups of ``ceil(n /
-    max_units)`` rows (the last group may be smaller) and the groups are resampled: a random-group
-    bootstrap (Wolter 2007, ch. 2). A replicate's moment totals then have the same expectation
-    and, to O(1/groups), the same variance as when rows are resampled, at a cost that does not
-    grow with n.
-
-    Parameters
-    ----------
-    n : int
-    replicates : int
-    rng : Generator, int or None
-        Seeds the grouping and the draws.
-    max_units : int
-    resamples : array_like of int, shape (replicates, n), optional
-        Row indices (0-based) of each replicate, drawn elsewhere (e.g. R's ``sample.int`` draws
-        minus 1); then rows are the units and ``rng`` is not used.
-    """
-    if resamples is not None:
-        r = np.asarray(resamples)
-        if r.ndim != 2 or r.shape[1] != n or r.min() < 0 or r.max() >= n:
-            raise ValueError(f"resamples must be row indices of shape (replicates, {n})")
-        return ResamplePlan(np.arange(n), n, _counts(r, n), False)
-    rng = np.random.default_rng(rng)
-    if n <= max_units:
-        draws = rng.integers(0, n, size=(replicates, n))
-        return ResamplePlan(np.arange(n), n, _counts(draws, n), False)
-    size = -(-n // max_units)
-    n_units = -(-n // size)
-    order = rng.permutation(n)
-    unit = np.empty(n, dtype=np.int64)
-    unit[order] = np.arange(n) // size
-    draws = rng.integers(0, n_units, size=(replicates, n_units))
-    return ResamplePlan(unit, n_units, _counts(draws, n_units), True, order, size)
-
-
-def unit_sums(plan: ResamplePlan, values) -> np.ndarray:
-    """Σ over the rows of each unit of ``values`` (n,) or (n, q): shape (n_units,) or (n_units, q)."""
-    v = np.asarray(values, dtype=float)
-    if not plan.grouped:
-        return v.copy()
-    if v.ndim == 1:
-        return np.bincount(plan.unit, weights=v, minlength=plan.n_units)
-    return np.column_stack([np.bincount(plan.unit, weights=v[:, j], minlength=plan.n_units)
-                            for j in range(v.shape[1])])
-
-
-def unit_crossproducts(plan: ResamplePlan, x, weights) -> np.ndarray:
-    """Σ over the rows of each unit of w_i x_i x_i': shape (n_units, q, q)."""
-    return unit_moments(plan, x, weights)[2]
-
-
-def unit_moments(plan: ResamplePlan, x, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Σw, Σ w x and Σ w x x' over the rows of each unit: shapes (u,), (u, q), (u, q, q)."""
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    if not plan.grouped:
-        xw = x * w[:, None]
-        return w.copy(), xw, np.einsum("ni,nj->nij", xw, x)
-    q = x.shape[1]
-    root = np.zeros(plan.n_units * plan.size)
-    np.sqrt(w[plan.order], out=root[:len(x)])
-    xs = np.zeros((len(root), q))
-    np.take(x, plan.order, axis=0, out=xs[:len(x)])
-    xs *= root[:, None]  # √w x: the cross-products need one batched product of it with itself
-    xs = xs.reshape(plan.n_units, plan.size, q)
-    root = root.reshape(plan.n_units, plan.size)
-    sums = np.matmul(root[:, None, :], xs)[:, 0, :]
-    return np.square(root).sum(axis=1), sums, np.matmul(xs.transpose(0, 2, 1), xs)
-
-
-def replicate_moments(plan: ResamplePlan, x, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted totals, means and covariances of the columns of ``x`` in every replicate.
-
-    Returns (total (B,), mean (B, q), cov (B, q, q)), the covariance with divisor Σw.
-    """
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    centre = w @ x / w.sum()  # shift first: the moments of centred data lose no precision
-    tw, t1, t2 = unit_moments(plan, x - centre, w)
-    c = plan.counts
-    total = c @ tw
-    mean = (c @ t1) / total[:, None]
-    upper = np.triu_indices(x.shape[1])  # the cross-products are symmetric: resample one triangle
-    half = c @ t2[:, upper[0], upper[1]]
-    second = np.empty((len(c), x.shape[1], x.shape[1]))
-    second[:, upper[0], upper[1]] = half
-    second[:, upper[1], upper[0]] = half
-    cov = second / total[:, None, None] - mean[:, :, None] * mean[:, None, :]
-    return total, mean + centre, cov
 
 
 # ----------------------------------------------------------------------------------------------
@@ -828,12 +387,12 @@ def bootstrap_pls(data, model: PathModel, *, weights=None, n_boot: int = 500, se
     are R's.
     """
     fit = fit or fit_pls(data, model, weights=weights, scheme=scheme, scaled=scaled, tol=tol, maxiter=maxiter)
-    x = _matrix(data, model)
+    x = model_matrix(data, model)
     n = len(x)
-    w = _weights(weights, n)
+    w = observation_weights(weights, n)
     rng = np.random.default_rng(seed)
     scale = np.maximum(np.abs(x.max(axis=0)), np.abs(x.min(axis=0)))
-    kept: list[_Batch] = []
+    kept: list[Batch] = []
     means: list[np.ndarray] = []
     failed = 0
     grouped = False
@@ -850,7 +409,7 @@ def bootstrap_pls(data, model: PathModel, *, weights=None, n_boot: int = 500, se
         if usable.any():
             with np.errstate(all="ignore"):
                 try:
-                    est = _estimate(cov[usable], total[usable], model, scheme, scaled, tol, maxiter)
+                    est = estimate_batch(cov[usable], total[usable], model, scheme, scaled, tol, maxiter)
                 except np.linalg.LinAlgError:
                     est = None
         if est is None:
@@ -892,9 +451,9 @@ def bootstrap_pls(data, model: PathModel, *, weights=None, n_boot: int = 500, se
         n_boot=len(rep_paths), n_failed=failed, grouped=grouped, level=level)
 
 
-def _subset(est: _Batch, keep: np.ndarray) -> _Batch:
-    return _Batch(**{k: getattr(est, k)[keep] for k in est.__dataclass_fields__})
+def _subset(est: Batch, keep: np.ndarray) -> Batch:
+    return Batch(**{k: getattr(est, k)[keep] for k in est.__dataclass_fields__})
 
 
-def _concat(parts: list[_Batch]) -> _Batch:
-    return _Batch(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in parts[0].__dataclass_fields__})
+def _concat(parts: list[Batch]) -> Batch:
+    return Batch(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in parts[0].__dataclass_fields__})
