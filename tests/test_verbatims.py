@@ -57,3 +57,23 @@ def test_no_text_column_or_no_comments():
     f = frame()
     f["c1"], f["c2"] = "", None
     assert verbatim_sample(f, parse_spec(SPEC)) == []
+
+
+def test_clean_rows_with_gaps_in_the_index_and_a_missing_segment():
+    """The analysis passes the clean rows only (their index has gaps): the quotes, scores and
+    counts are those of the same rows renumbered; a missing segment value is its own group."""
+    from csatlib.frame import MISSING_SEGMENT
+
+    f = frame(n=400, seed=3)
+    f.loc[f.index[-60:], "city"] = None
+    gapped = f.set_index(pd.Index(np.arange(len(f)) * 3 + 7)).iloc[::-1]  # labels are not positions
+    spec = parse_spec(SPEC)
+    out = verbatim_sample(gapped, spec, per_segment=4)
+    assert out == verbatim_sample(gapped.reset_index(drop=True), spec, per_segment=4)
+    missing = next(g for g in out if g["segment"] == MISSING_SEGMENT)
+    assert out[-1] is missing and not missing["withheld"]
+    rows = gapped[gapped.city.isna()]
+    assert missing["comments"] == int(rows[["c1", "c2"]].fillna("").apply(lambda s: s.str.strip().str.len() > 0)
+                                      .to_numpy().sum())
+    for q in missing["sample"]:
+        assert q["satisfaction"] in set(rows.loc[(rows.c1 == q["text"]) | (rows.c2 == q["text"]), "sat"].astype(float))

@@ -23,17 +23,53 @@ __all__ = ["verbatim_sample"]
 _SPACE = re.compile(r"\s+")
 
 
-def _groups(frame: pd.DataFrame, spec: Spec, rows: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+def _label(value: Any) -> str:
+    """A segment value as the report names it (missing: :data:`MISSING_SEGMENT`)."""
+    return MISSING_SEGMENT if pd.isna(value) else str(value)
+
+
+def _groups(frame: pd.DataFrame, spec: Spec, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(group label, satisfaction score) of each commenting row: detractor/passive/promoter from
     the NPS answer when there is one, else less satisfied / satisfied from the top box."""
-    sat = pd.to_numeric(frame.loc[rows, spec.satisfaction.column], errors="coerce").to_numpy(float)
+    sat = pd.to_numeric(frame[spec.satisfaction.column].iloc[rows], errors="coerce").to_numpy(float)
     group = np.where(sat >= spec.satisfaction.top_box, "satisfied", "less satisfied").astype(object)
     group[np.isnan(sat)] = "not rated"
     if spec.nps is not None:
-        rec = pd.to_numeric(frame.loc[rows, spec.nps.column], errors="coerce").to_numpy(float)
+        rec = pd.to_numeric(frame[spec.nps.column].iloc[rows], errors="coerce").to_numpy(float)
         nps = np.where(rec >= 9, "promoter", np.where(rec >= 7, "passive", "detractor")).astype(object)
         group = np.where(np.isnan(rec), group, nps)
     return group, sat
+
+
+def _comments(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The non-blank comments as text, row by row and within a row in ``columns`` order, with the
+    row position of each."""
+    positions, order, texts = [], [], []
+    for j, column in enumerate(columns):
+        values = frame[column]
+        present = np.flatnonzero(values.notna().to_numpy())
+        text = values.iloc[present].astype(str)
+        blank = text.str.strip().str.len().to_numpy() == 0
+        positions.append(present[~blank])
+        order.append(np.full(int((~blank).sum()), j))
+        texts.append(text.to_numpy(dtype=object)[~blank])
+    pos, col = np.concatenate(positions), np.concatenate(order)
+    sort = np.lexsort((col, pos))
+    return np.concatenate(texts)[sort], pos[sort]
+
+
+class _Keys:
+    """The comparison key of each comment (trimmed, case-folded, runs of white space as one
+    space), computed only for the comments looked at."""
+
+    def __init__(self, texts: np.ndarray):
+        self.texts, self.cache = texts, {}
+
+    def __getitem__(self, i: int) -> str:
+        key = self.cache.get(i)
+        if key is None:
+            key = self.cache[i] = _SPACE.sub(" ", str(self.texts[i]).strip().casefold())
+        return key
 
 
 def _order(values: list[str], spec: Spec, column: str | None) -> list[str]:
@@ -54,24 +90,23 @@ def verbatim_sample(frame: pd.DataFrame, spec: Spec, per_segment: int = 5, seed:
     """
     if not spec.text:
         return []
-    stacked = frame[list(spec.text)].astype("string").stack()
-    stacked = stacked[stacked.str.strip().str.len() > 0].astype(str)
-    if stacked.empty:
+    texts, rows = _comments(frame, list(spec.text))  # rows: positions
+    if not texts.size:
         return []
-    rows = stacked.index.get_level_values(0)
     seg_col = spec.segments[0] if spec.segments else None
     if seg_col:
-        seg_all = frame[seg_col].astype(object).where(frame[seg_col].notna(), MISSING_SEGMENT).astype(str)
-        sizes = seg_all.value_counts()
-        segments = seg_all.loc[rows].to_numpy()
+        counts = frame[seg_col].value_counts(dropna=False)  # rows per segment label, over all clean rows
+        sizes = pd.Series(counts.to_numpy(), index=[_label(v) for v in counts.index]).groupby(level=0).sum()
+        codes, values = pd.factorize(frame[seg_col].iloc[rows], use_na_sentinel=False)
+        segments = np.array([_label(v) for v in values], dtype=object)[codes]
     else:
         sizes = pd.Series({"All respondents": len(frame)})
-        segments = np.full(len(stacked), "All respondents", dtype=object)
+        segments = np.full(texts.size, "All respondents", dtype=object)
     group, sat = _groups(frame, spec, rows)
-    texts = stacked.to_numpy()
-    keys = pd.Series(texts).str.strip().str.casefold().str.replace(_SPACE, " ", regex=True).to_numpy()
-    rng = np.random.default_rng(seed)
+    keys = _Keys(texts)
     low_groups, high_groups = ("detractor", "less satisfied"), ("promoter", "satisfied")
+    is_low, is_high = np.isin(group, low_groups), np.isin(group, high_groups)
+    rng = np.random.default_rng(seed)
     shown: set[str] = set()
     out = []
     for value in _order(list(pd.unique(segments)), spec, seg_col):
@@ -83,9 +118,8 @@ def verbatim_sample(frame: pd.DataFrame, spec: Spec, per_segment: int = 5, seed:
             out.append(entry)
             continue
         order = idx[rng.permutation(idx.size)]
-        g = group[order]
-        pools = {"low": order[np.isin(g, low_groups)], "high": order[np.isin(g, high_groups)],
-                 "other": order[~np.isin(g, low_groups + high_groups)]}
+        low, high = is_low[order], is_high[order]
+        pools = {"low": order[low], "high": order[high], "other": order[~(low | high)]}
         next_of = {k: 0 for k in pools}
 
         def take(pool: str) -> int | None:
