@@ -19,7 +19,7 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 MAX_LINES = 520  # "about 400": a module past this has more than one job
 # Modules that grew past the limit as features landed; each is to be split by job. The ceiling
 # is today's size, so none of them can grow further while it waits.
-OVERSIZED = {"spec.py": 1482, "results.py": 1015}
+OVERSIZED = {"spec.py": 1482}
 
 
 def _module_name(path: Path) -> str:
