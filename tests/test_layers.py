@@ -122,3 +122,13 @@ def test_the_layer_rules_catch_a_violation(tmp_path):
         assert [m for m in _csat_imports(fake) if not m.startswith("csatlib.stats")] == ["csatlib.spec"]
     finally:
         fake.unlink()
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_import_of_the_package_names_a_module_that_exists(path):
+    """Imports inside functions run late: a relative import left pointing at a moved module would
+    only fail when that code path runs."""
+    import importlib.util
+
+    missing = [m for m, _ in imports_of(path) if m.startswith("csatlib") and importlib.util.find_spec(m) is None]
+    assert not missing, f"{path.name} imports modules that do not exist: {missing}"

@@ -257,7 +257,7 @@ class OptionParser(ValueParser):
         """``design: {strata, psu, fpc, lonely_psu}`` (at least one column)."""
         if value is None:
             return None
-        from .stats.survey import LONELY_PSU
+        from ..stats.survey import LONELY_PSU
 
         m = self._mapping(value, "design", {"strata", "psu", "fpc", "lonely_psu"})
         cols = {k: self._column(m[k], f"design.{k}") for k in ("strata", "psu", "fpc") if m.get(k) is not None}
