@@ -57,6 +57,9 @@ class InputError(CsatError):
         self.path, self.problem = str(path), problem
         super().__init__(f"{path}: {problem}")
 
+    def __reduce__(self):  # picklable (a run's second process sends its errors back)
+        return type(self), (self.path, self.problem)
+
 
 class ValidationBlocked(CsatError):
     """The wave failed a table-level (blocking) expectation; validation outputs were written."""
@@ -67,6 +70,9 @@ class ValidationBlocked(CsatError):
         super().__init__(message)
         self.failures = list(failures or [])
 
+    def __reduce__(self):
+        return type(self), (str(self), self.failures)
+
 
 class NotebookFailed(CsatError):
     """The report notebook raised while executing; ``notebook`` is the kept partial output."""
@@ -76,6 +82,9 @@ class NotebookFailed(CsatError):
     def __init__(self, message: str, notebook: str | None = None):
         super().__init__(message)
         self.notebook = notebook
+
+    def __reduce__(self):
+        return type(self), (str(self), self.notebook)
 
 
 class LockTimeout(CsatError):

@@ -69,6 +69,9 @@ class DriversSkipped(ValueError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self):  # picklable (a run's second process sends its errors back)
+        return type(self), (str(self), self.reason)
+
 
 def ipa_quadrants(importance, performance) -> list[str]:
     """Martilla & James (1977) quadrant of each item, with the lines at the means of both axes."""

@@ -18,6 +18,7 @@ from typing import Callable
 import pandas as pd
 
 
+from .parallel import ForkedCall
 from .previous import PreviousWave, collect_trend, load_previous
 from ..analysis.change import compare_waves
 from ..analysis.verbatims import verbatim_sample
@@ -216,7 +217,19 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         (:func:`csatlib.sampling.weigh_sample`): they carry its computed weights, and every
         design-based SE is a domain SE of its design. Default: ``clean`` is the whole sample.
     """
-    timings = timings or Timings()
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread, in one process or two: the numbers do not depend on where they are computed
+    # (a sum's order follows the thread count) and two processes do not oversubscribe the cores
+    with threadpool_limits(limits=1):
+        return _analyse(clean, spec, wave=wave, rows=rows, provenance=provenance, quality=quality,
+                        previous=previous, segment=segment, trend_dir=trend_dir, timings=timings or Timings(),
+                        domain=domain)
+
+
+def _analyse(clean: pd.DataFrame, spec: Spec, *, wave, rows, provenance, quality, previous, segment, trend_dir,
+             timings: Timings, domain) -> Results:
+    """:func:`analyse`, with the BLAS limited to one thread."""
     with timings.stage("weighting"):
         # raked weights from the clean rows (and the design checked) once, before any analysis
         try:
@@ -227,16 +240,6 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
                 weighting, design = domain_weighting(clean, spec, domain), domain.design
         except DesignError as exc:
             raise InputError(provenance.input.get("file") or "data", str(exc)) from None
-    with timings.stage("metrics"):
-        estimates = kpis(clean, spec, sample_design=design)
-        estimates += segment_kpis(clean, spec, sample_design=design)
-        if previous is not None:
-            estimates += compare_waves(estimates, previous.estimates)
-        # attribute scores: their own Holm families (segments, wave change), apart from the headline KPIs
-        dimension_scores = dimension_kpis(clean, spec, sample_design=design)
-        estimates += dimension_scores + segment_dimension_kpis(clean, spec, sample_design=design)
-        if previous is not None and dimension_scores:
-            estimates += compare_waves(dimension_scores, previous.estimates)
     skipped = _skipped_by_spec(spec)
     if segment:
         (col, value), = segment.items()
@@ -247,32 +250,60 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
                                "estimates of the whole wave's design." if domain and design else ""))
     plan = plan_analyses(clean, spec)  # preconditions: what the answers allow each model, and why not
     skipped.update(plan.skipped)
-    with timings.stage("loyalty"):
-        loyalty = _degenerate_safe(skipped, "loyalty", loyalty_models, clean, plan.loyalty,
-                                   sample_design=design) or []
-        if not loyalty:
-            _fold(skipped, "loyalty", "Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item."
-                  if not (spec.loyalty or spec.nps) else
-                  "Satisfaction → loyalty: too few answers with both satisfaction and loyalty.")
-    with timings.stage("gap"):
-        gaps = _degenerate_safe(skipped, "gap", gap_analysis, clean, plan.gap, sample_design=design)
-        if gaps is None:
-            _fold(skipped, "gap", "Expectation gaps: no dimension in the spec has an expectation item.")
-        else:
-            estimates += gaps.estimates()
+    # the loyalty models and the key drivers run in a second process meanwhile (csatlib.run.parallel),
+    # which inherits the model libraries imported here once
+    for module in _MODEL_LIBRARIES:
+        importlib.import_module(module)
+    models = ForkedCall(_loyalty_and_drivers, clean, plan, design, drivers="drivers" not in skipped,
+                        gap_drivers="drivers_gap" not in skipped)
+    try:
+        return _analyse_with(models, clean, spec, wave=wave, rows=rows, provenance=provenance, quality=quality,
+                             previous=previous, segment=segment, trend_dir=trend_dir, timings=timings,
+                             design=design, weighting=weighting, skipped=skipped, plan=plan)
+    finally:
+        models.cancel()
+
+
+def _analyse_with(models: "ForkedCall", clean: pd.DataFrame, spec: Spec, *, wave, rows, provenance, quality, previous,
+                  segment, trend_dir, timings: Timings, design, weighting, skipped: dict[str, str], plan) -> Results:
+    """The body of :func:`analyse` once the rows are weighed and ``models`` started."""
+    with timings.stage("metrics"):
+        estimates = kpis(clean, spec, sample_design=design)
+        estimates += segment_kpis(clean, spec, sample_design=design)
+        if previous is not None:
+            estimates += compare_waves(estimates, previous.estimates)
+        # attribute scores: their own Holm families (segments, wave change), apart from the headline KPIs
+        dimension_scores = dimension_kpis(clean, spec, sample_design=design)
+        estimates += dimension_scores + segment_dimension_kpis(clean, spec, sample_design=design)
+        if previous is not None and dimension_scores:
+            estimates += compare_waves(dimension_scores, previous.estimates)
+    verbatims = verbatim_sample(clean, spec)
+    outcomes = {"gap": _outcome(gap_analysis, clean, plan.gap, sample_design=design), **models.result()}
+    for name, (_, _, seconds) in outcomes.items():  # the second process's stages count their own time
+        stage = "drivers" if name == "drivers_gap" else name
+        timings.stages[stage] = timings.stages.get(stage, 0.0) + seconds
+    # the reasons for skipping are recorded in the order the report lists the analyses
+    loyalty = _degenerate_safe(skipped, "loyalty", _replay, outcomes["loyalty"]) or []
+    if not loyalty:
+        _fold(skipped, "loyalty", "Satisfaction → loyalty: the spec has neither loyalty items nor an NPS item."
+              if not (spec.loyalty or spec.nps) else
+              "Satisfaction → loyalty: too few answers with both satisfaction and loyalty.")
+    gaps = _degenerate_safe(skipped, "gap", _replay, outcomes["gap"])
+    if gaps is None:
+        _fold(skipped, "gap", "Expectation gaps: no dimension in the spec has an expectation item.")
+    else:
+        estimates += gaps.estimates()
     gap_drivers = None
-    with timings.stage("drivers"):
-        drivers = None if "drivers" in skipped else \
-            _degenerate_safe(skipped, "drivers", key_drivers, clean, plan.drivers, "perception")
-        if drivers is None:
-            _fold(skipped, "drivers", "Key drivers: the spec lists fewer than two dimensions (or too few complete "
-                                      "answers).")
-            for key in [k for k in skipped if k == "drivers_gap" or k.startswith("drivers_gap.")]:
-                skipped.pop(key)
-        else:
-            estimates += drivers.estimates()
-            if "drivers_gap" not in skipped:
-                gap_drivers = _degenerate_safe(skipped, "drivers_gap", key_drivers, clean, plan.drivers_gap, "gap")
+    drivers = _degenerate_safe(skipped, "drivers", _replay, outcomes["drivers"]) if "drivers" in outcomes else None
+    if drivers is None:
+        _fold(skipped, "drivers", "Key drivers: the spec lists fewer than two dimensions (or too few complete "
+                                  "answers).")
+        for key in [k for k in skipped if k == "drivers_gap" or k.startswith("drivers_gap.")]:
+            skipped.pop(key)
+    else:
+        estimates += drivers.estimates()
+        if "drivers_gap" in outcomes:
+            gap_drivers = _degenerate_safe(skipped, "drivers_gap", _replay, outcomes["drivers_gap"])
     with timings.stage("index"):  # weighted CSI and the PLS index model, when the spec asks for them
         index, index_skipped = satisfaction_index(clean, spec, previous.estimates if previous else None,
                                                   sample_design=design)
@@ -300,10 +331,42 @@ def analyse(clean: pd.DataFrame, spec: Spec, *, wave: str, rows: dict[str, int],
         survey=spec.name, wave=wave, previous_wave=previous.wave if previous else None,
         weighted=spec.weight is not None or spec.weighting is not None, rows=dict(rows), estimates=estimates,
         loyalty=loyalty, gap=gaps, drivers=drivers, drivers_gap=gap_drivers,
-        quality=quality or QualitySummary(), verbatims=verbatim_sample(clean, spec),
+        quality=quality or QualitySummary(), verbatims=verbatims,
         trend=collect_trend(trend_dir, spec.name, {"wave": wave, "estimates": estimates}, previous=previous),
         provenance=provenance, skipped=skipped, index=index, weighting=weighting, themes=themes,
         **questionnaire)
+
+
+_MODEL_LIBRARIES = ("scipy.stats", "statsmodels.api", "statsmodels.miscmodels.ordinal_model",
+                    "statsmodels.stats.mediation", "statsmodels.stats.proportion", "statsmodels.tools.numdiff")
+
+
+def _loyalty_and_drivers(clean: pd.DataFrame, plan, design, *, drivers: bool, gap_drivers: bool) -> dict[str, tuple]:
+    """The loyalty models, the key drivers and (when the drivers exist) the gap drivers, each as
+    ``(outcome, value or exception, seconds)``; :func:`_replay` gives each back as its own call would."""
+    outcomes = {"loyalty": _outcome(loyalty_models, clean, plan.loyalty, sample_design=design)}
+    if drivers:
+        outcomes["drivers"] = _outcome(key_drivers, clean, plan.drivers, "perception")
+        if gap_drivers and outcomes["drivers"][0] == "value" and outcomes["drivers"][1] is not None:
+            outcomes["drivers_gap"] = _outcome(key_drivers, clean, plan.drivers_gap, "gap")
+    return outcomes
+
+
+def _outcome(fn, *args, **kwargs) -> tuple:
+    """``fn(*args, **kwargs)`` as ``("value", value, seconds)`` or ``("error", exception, seconds)``."""
+    t0 = time.perf_counter()
+    try:
+        return "value", fn(*args, **kwargs), time.perf_counter() - t0
+    except Exception as exc:
+        return "error", exc, time.perf_counter() - t0
+
+
+def _replay(outcome: tuple):
+    """The value of a computed outcome, or its exception raised again."""
+    kind, value, _ = outcome
+    if kind == "error":
+        raise value
+    return value
 
 
 _TITLES = {"loyalty": "Satisfaction → loyalty", "gap": "Expectation gaps", "drivers": "Key drivers",

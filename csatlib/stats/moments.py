@@ -34,6 +34,9 @@ class DegenerateDataError(ValueError):
         self.reason = reason
         self.columns = tuple(columns)
 
+    def __reduce__(self):  # picklable with its reason and columns
+        return type(self), (str(self), self.reason, self.columns)
+
 
 def column_label(i: int, names: Sequence[str] | None):
     """The name of predictor ``i`` (its position when there are no names)."""

@@ -33,6 +33,9 @@ class PLSError(ValueError):
         self.reason = reason
         self.columns = tuple(columns)
 
+    def __reduce__(self):  # picklable with its reason and columns
+        return type(self), (str(self), self.reason, self.columns)
+
 
 # ----------------------------------------------------------------------------------------------
 # the model
