@@ -40,6 +40,7 @@ from ..stats.models import LinearFit, fit_linear
 from ..results import GapAnalysis, ModelSummary
 from ..spec import Spec
 from ..stats.estimators import ALPHA, holm, t_interval, weighted_mean, wilson_interval
+from ..stats.mediation import mediator_ols
 from ..stats.survey import SurveyDesign
 
 __all__ = ["gap_analysis", "MEDIATION_MAX_ROWS", "MEDIATION_REPLICATES"]
@@ -155,7 +156,7 @@ def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # array models (not formulas): a formula model re-runs patsy on every simulated prediction
-        mediator_model = sm.OLS(mediator, np.column_stack([ones, exposure]))
+        mediator_model = mediator_ols(mediator, np.column_stack([ones, exposure]))
         outcome_model = sm.OLS(outcome[idx], np.column_stack([ones, exposure, mediator]))
         # positions: exposure is column 1 of both models, the mediator column 2 of the outcome model
         res = Mediation(outcome_model, mediator_model, (1, 1), 2).fit(
