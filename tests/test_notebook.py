@@ -146,3 +146,23 @@ def test_report_on_a_reused_kernel_equals_the_report_on_a_fresh_kernel(two_segme
     # the pages differ only in the random id papermill gives its injected parameters cell
     page = lambda name: re.sub(r"cell-id=[0-9a-f-]+", "cell-id", notebook_to_html(tmp_path / name))  # noqa: E731
     assert page("pooled-上海.ipynb") == page("fresh.ipynb")
+
+
+@pytest.mark.parametrize("last_cell, error", [("raise ValueError('boom')", "boom"),
+                                              ("import os\nos._exit(1)", "DeadKernelError"),
+                                              ("import time\ntime.sleep(3600)", "CellTimeoutError")],
+                         ids=["cell error", "kernel died", "cell timed out"])
+def test_a_failed_notebook_keeps_what_ran_on_a_warm_kernel(tmp_path, last_cell, error):
+    """The notebook is written once at the end, not after every cell: a failing cell, a kernel
+    that dies or a cell that runs past the timeout still leaves the partial notebook, with the
+    outputs of the cells that ran, and never hangs the run (a warm kernel's client must let
+    nbclient watch the heartbeat and the clock)."""
+    bad = probe_notebook(tmp_path / "bad")
+    nb = nbformat.read(str(bad), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(last_cell))
+    nbformat.write(nb, str(bad))
+    kept = tmp_path / "kept" / "report.failed.ipynb"
+    with pytest.raises(NotebookFailed, match=error):
+        execute_notebook(bad, bad.parent / "out.ipynb", {"x": 5}, failed_copy=kept, timeout=30,
+                         kernel=WarmKernel(bad.parent))
+    assert observed(kept)["cwd"] == "bad"  # the probe cell ran, and its output was kept

@@ -81,8 +81,15 @@ class WarmKernel:
         try:
             from jupyter_client.manager import KernelManager
 
-            km = KernelManager(kernel_name=self.kernel_name)
-            km.start_kernel(cwd=str(self.cwd), env={**os.environ, "MPLBACKEND": "Agg",
+            # papermill's client must be asynchronous: nbclient watches the kernel's heartbeat and
+            # the cell timeout on its event loop, which a blocking client would stall (a kernel that
+            # died mid-notebook would then be waited for forever)
+            km = KernelManager(kernel_name=self.kernel_name,
+                               client_class="jupyter_client.asynchronous.AsyncKernelClient")
+            # no IPython history: a report kernel never needs it, and kernels of parallel runs would
+            # otherwise queue on one SQLite file (seconds per notebook in a batch)
+            km.start_kernel(cwd=str(self.cwd), extra_arguments=["--HistoryManager.enabled=False"],
+                            env={**os.environ, "MPLBACKEND": "Agg",
                                                     "JPY_PARENT_PID": str(os.getpid())},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.km = km  # set first, so shutdown() can always reach a started kernel
@@ -92,7 +99,10 @@ class WarmKernel:
             self.shutdown()
 
     def _execute(self, code: str, timeout: float, wait_ready: bool = False) -> None:
-        kc = self.km.client()
+        from jupyter_client.blocking import BlockingKernelClient
+
+        kc = BlockingKernelClient(**self.km.get_connection_info(session=True),
+                                  connection_file=self.km.connection_file, parent=self.km)
         kc.start_channels()
         try:
             if wait_ready:
@@ -218,7 +228,10 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], f
         with warnings.catch_warnings(), _kernel_stderr_captured():
             warnings.simplefilter("ignore")
             km = kernel.take() if kernel is not None else None
-            extra = {"km": km, "engine_name": _kept_kernel_engine()} if km is not None else {}
+            # on a warm kernel, the notebook is written once at the end (and when a cell fails or
+            # the kernel dies), not twice per cell as papermill does for progress (0.5 s a report)
+            extra = {"km": km, "engine_name": _kept_kernel_engine(), "request_save_on_cell_execute": False,
+                     "partial_output": str(output)} if km is not None else {}
             pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
                                 progress_bar=False, log_output=False, cwd=str(notebook.parent),
                                 execution_timeout=timeout, **extra)
@@ -257,7 +270,10 @@ def _kept_kernel_engine() -> str:
     client's channels open: about a dozen file descriptors per notebook, which a pooled kernel
     rendering hundreds of segments would run out of. This engine runs the notebook exactly as
     papermill's default engine does (the same client, the same arguments) and then closes that
-    client's channels. Registered with papermill once per process; returns its name.
+    client's channels. papermill is asked not to save after every cell; when the execution
+    itself fails (a dead kernel, a timeout), the engine writes the partial notebook to
+    ``partial_output`` so it can still be kept. Registered with papermill once per process;
+    returns its name.
     """
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
@@ -271,7 +287,8 @@ def _kept_kernel_engine() -> str:
     class KeptKernelEngine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+                                     stderr_file=None, start_timeout=60, execution_timeout=None,
+                                     partial_output=None, **kwargs):
             # the argument handling of papermill's NBClientEngine.execute_managed_notebook (2.6-2.7)
             kwargs = remove_args(["input_path"], **kwargs)
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
@@ -282,6 +299,12 @@ def _kept_kernel_engine() -> str:
             client = PapermillNotebookClient(nb_man, **final_kwargs)
             try:
                 return client.execute()
+            except Exception:
+                if partial_output:  # what ran so far, for the failed notebook the run keeps
+                    import nbformat
+
+                    nbformat.write(nb_man.nb, partial_output)
+                raise
             finally:
                 if client.kc is not None:
                     client.kc.stop_channels()
