@@ -149,10 +149,16 @@ def embed_cjk_font(page: str, prepared: FontSubset | None = None) -> str:
     if woff is None:
         return page
     data = base64.b64encode(woff).decode("ascii")
-    families = (f'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, "{EMBEDDED_FAMILY}", '
+    # the embedded face comes first and declares the characters it has (unicode-range): every
+    # other character goes on to the system fonts, and a CJK character never depends on the
+    # browser's fallback search (which, on a machine without CJK fonts, sometimes printed bold
+    # CJK text as empty boxes)
+    families = (f'"{EMBEDDED_FAMILY}", system-ui, -apple-system, "Segoe UI", Helvetica, Arial, '
                 '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif')
+    ranges = ",".join(f"U+{c:X}" for c in sorted(chars))
     style = (f'<style>@font-face{{font-family:"{EMBEDDED_FAMILY}";src:url(data:font/woff;base64,{data}) '
-             f'format("woff");font-display:block;}}:root{{--jp-content-font-family:{families};--jp-ui-font-family:{families};}}'
+             f'format("woff");font-display:block;unicode-range:{ranges};}}'
+             f':root{{--font:{families};--jp-content-font-family:{families};--jp-ui-font-family:{families};}}'
              f'body{{font-family:{families};}}</style>')
     page = page.replace("</head>", style + "\n</head>", 1)
     # Chromium shapes the first CJK run before a data: font is decoded and keeps the fallback for
