@@ -87,6 +87,15 @@ def test_weights_only_design_keeps_the_svymean_formula(data):
     assert a.n_eff == pytest.approx(b.n_eff) and a.design_df is None
 
 
+def test_a_constant_is_its_own_mean_with_no_variance(data):
+    # weights whose sum does not divide evenly: np.dot(w, y) / Σw would be 5 ± rounding noise
+    y = np.full(len(data), 5.0)
+    y[::9] = np.nan
+    for name, design in designs(data).items():
+        whole, part = design.mean(y), design.mean(y, domain=data["stratum"].to_numpy() == data["stratum"].iloc[0])
+        assert (whole.mean, whole.se, part.mean, part.se) == (5.0, 0.0, 5.0, 0.0), name
+
+
 def test_skipped_answers_are_a_domain_like_svymean_na_rm(data):
     # svymean(~y, design, na.rm = TRUE) keeps the full design: the answered rows form a domain
     y = data["sat"].to_numpy(float).copy()

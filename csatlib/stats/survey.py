@@ -436,7 +436,8 @@ class SurveyDesign:
             return MeanEstimate(float("nan"), float("nan"), 0, 0.0)
         wi, yi = w[at], y[at]
         total = float(wi.sum())
-        mean = float(np.dot(wi, yi) / total)
+        # a constant is its own mean, not the constant ± rounding noise that a test would call a change
+        mean = float(yi[0]) if yi.min() == yi.max() else float(np.dot(wi, yi) / total)
         kish = kish_n_eff(wi)
         if self.is_complex and answered is None:
             answered = ~np.isnan(y) & (w > 0)
