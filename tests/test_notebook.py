@@ -148,6 +148,26 @@ def test_report_on_a_reused_kernel_equals_the_report_on_a_fresh_kernel(two_segme
     assert page("pooled-上海.ipynb") == page("fresh.ipynb")
 
 
+def test_a_pooled_kernel_is_reused_after_its_last_folder_is_deleted(tmp_path):
+    """A batch renders each segment in a temporary folder that is gone by the next segment: the
+    pooled kernel must still be reset and reused (its reset once failed there, and every other
+    segment paid for a fresh kernel)."""
+    import shutil
+
+    pool = KernelPool()
+    try:
+        first = probe_notebook(tmp_path / "a")
+        execute_notebook(first, tmp_path / "a" / "out.ipynb", {"x": 1}, kernel=pool.acquire(first.parent))
+        shutil.rmtree(tmp_path / "a")
+        second = probe_notebook(tmp_path / "b")
+        kernel = pool.acquire(second.parent)
+        execute_notebook(second, tmp_path / "b" / "out.ipynb", {"x": 2}, kernel=kernel)
+        assert pool.started == 1 and not kernel.broken  # the second notebook ran on the first one's kernel
+        assert observed(tmp_path / "b" / "out.ipynb")["cwd"] == "b"
+    finally:
+        pool.shutdown()
+
+
 @pytest.mark.parametrize("last_cell, error", [("raise ValueError('boom')", "boom"),
                                               ("import os\nos._exit(1)", "DeadKernelError"),
                                               ("import time\ntime.sleep(3600)", "CellTimeoutError")],

@@ -51,12 +51,15 @@ class WarmKernel:
     """
 
     PRELOAD = "import IPython.display\nimport csatlib, csatlib.report.views, csatlib.results"
-    RESET = ("get_ipython().reset(new_session=True)\n"
-             "import os as _csat_os, sys as _csat_sys\n"
+    # the new folder first: IPython's reset reads the working folder, and the previous notebook's
+    # folder may be gone (a batch segment's temporary folder), which made every other reset fail
+    RESET = ("__import__('os').chdir({cwd!r})\n"
+             "get_ipython().reset(new_session=True)\n"
+             "import sys as _csat_sys\n"
              "if 'matplotlib.pyplot' in _csat_sys.modules:  # a custom notebook drew with matplotlib\n"
              "    _csat_sys.modules['matplotlib.pyplot'].close('all')\n"
              "    _csat_sys.modules['matplotlib'].rcdefaults()\n"
-             "_csat_os.chdir({cwd!r})\ndel _csat_os, _csat_sys\n")
+             "del _csat_sys\n")
     """Run (without storing history) before a pooled kernel's next notebook, followed by
     :attr:`PRELOAD`: IPython's own reset with a new history session (every user variable and
     output cache of the previous notebook is gone, the execution counter restarts at 1, and
