@@ -232,15 +232,14 @@ def write_pdf(html_path: Path, pdf_path: Path, browser: "Chromium | None" = None
 
 
 def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str], None] | None = None,
-                  browser: "Chromium | None" = None, tables: bool = True) -> list[Path]:
+                  browser: "Chromium | None" = None) -> list[Path]:
     """Write tables.xlsx (and report.pdf) beside report.html and results.json in ``folder``,
     and link every sibling file that exists from the page's header. Returns the files written.
 
     Chromium prints the PDF in its own process while the workbook is written, so the two cost
     about as much as the slower one; ``browser`` is a Chromium already started (see
-    :func:`write_pdf`). ``tables=False``: tables.xlsx was already written (``csat run`` writes
-    it from results.json while the notebook executes). A missing or failing Chromium skips the
-    PDF with a note on ``progress``; the rest stands.
+    :func:`write_pdf`). A missing or failing Chromium skips the PDF with a note on
+    ``progress``; the rest stands.
     """
     import threading
 
@@ -269,7 +268,7 @@ def write_exports(folder: str | Path, pdf: bool = True, progress: Callable[[str]
         progress("report.pdf skipped: " + ("CSAT_CHROMIUM is set empty" if os.environ.get("CSAT_CHROMIUM") == ""
                                            else "no Chromium found (install chromium, or set CSAT_CHROMIUM)"))
     try:
-        written = [write_tables(load_results(folder), folder / "tables.xlsx") if tables else folder / "tables.xlsx"]
+        written = [write_tables(load_results(folder), folder / "tables.xlsx")]
     finally:
         if printer is not None:
             printer.join()
