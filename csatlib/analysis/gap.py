@@ -124,7 +124,7 @@ def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str
     """Overall gap → satisfaction → loyalty with statsmodels' Mediation (see the module docstring)."""
     if not spec.loyalty and not spec.nps:
         return None
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
     from statsmodels.stats.mediation import Mediation
 
     if spec.loyalty:
@@ -157,7 +157,7 @@ def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str
         warnings.simplefilter("ignore")
         # array models (not formulas): a formula model re-runs patsy on every simulated prediction
         mediator_model = mediator_ols(mediator, np.column_stack([ones, exposure]))
-        outcome_model = sm.OLS(outcome[idx], np.column_stack([ones, exposure, mediator]))
+        outcome_model = OLS(outcome[idx], np.column_stack([ones, exposure, mediator]))
         # positions: exposure is column 1 of both models, the mediator column 2 of the outcome model
         res = Mediation(outcome_model, mediator_model, (1, 1), 2).fit(
             method="parametric", n_rep=replicates, rng=np.random.default_rng(seed))

@@ -27,7 +27,7 @@ class _NormalDraws:
 
 
 def mediator_ols(endog: np.ndarray, exog: np.ndarray):
-    """``statsmodels.api.OLS(endog, exog)`` whose ``get_distribution`` draws the numbers OLS's own
+    """``statsmodels``' ``OLS(endog, exog)`` whose ``get_distribution`` draws the numbers OLS's own
     does, without freezing a scipy distribution per draw.
 
     Parameters
@@ -40,9 +40,9 @@ def mediator_ols(endog: np.ndarray, exog: np.ndarray):
     statsmodels.regression.linear_model.OLS
         An OLS subclass instance; fits, summaries and everything else are OLS's own.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
-    class MediatorOLS(sm.OLS):
+    class MediatorOLS(OLS):
         def get_distribution(self, params, scale, exog=None, dist_class=None):
             if dist_class is not None:
                 return super().get_distribution(params, scale, exog, dist_class)

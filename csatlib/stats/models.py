@@ -465,7 +465,8 @@ def fit_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None,
     (GLM binomial, equal to the fit on duplicated rows). With it, the SEs are the design-based
     sandwich of R's ``svyglm(y ~ x, design, family = quasibinomial())``.
     """
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float)
@@ -477,7 +478,7 @@ def fit_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None,
     yp, xp = p.values[:, 0], p.values[:, 1:]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = sm.GLM(yp, xp, family=sm.families.Binomial(), freq_weights=p.weight).fit(tol=1e-12)
+        res = GLM(yp, xp, family=families.Binomial(), freq_weights=p.weight).fit(tol=1e-12)
     beta = np.asarray(res.params)
     mu = 1 / (1 + np.exp(-(xp @ beta)))
     information = xp.T @ (xp * (p.weight * mu * (1 - mu))[:, None])
