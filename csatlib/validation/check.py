@@ -163,16 +163,22 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
             blocking.append(blocking_sentence(check, column, res, kwargs, spec, wave_label, n))
 
     bad = frame.index.isin(list(reasons))
-    clean = frame.loc[~bad].copy()
     # clean rows hold the analysis values: the ratings read for GX (one reading per run),
-    # reversed items recoded, banded columns as their band labels
+    # reversed items recoded, banded columns as their band labels; the other columns as loaded
+    # (each column copied once: at a million rows the clean frame is built at the run's peak)
     numeric = [c for c in _numeric_columns(spec) if c in vframe.columns]
+    columns = {}
     if numeric:
         values = vframe.loc[~bad, numeric]
         rated = [c for c in values.columns if c in {a.column for a in spec.answers}]
         values = pd.concat([analysis_numbers(values[rated], spec), values.drop(columns=rated)], axis=1)
-        for col in numeric:
-            clean[col] = values[col].astype("float64")
+        columns = {col: values[col].astype("float64") for col in numeric}
+        values = None
+    vframe = None  # done with: freed before the clean rows are copied
+    keep = ~bad
+    clean = pd.DataFrame({col: columns[col] if col in columns else frame[col].loc[keep] for col in frame.columns},
+                         index=frame.index[keep], copy=False)
+    columns = None
     for col, edges in spec.bands.items():
         clean[col] = band_labels(clean[col], edges)
     quarantine = wave.as_read(frame.index[bad])  # every cell exactly as read: text in, text out
