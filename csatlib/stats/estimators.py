@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["MeanEstimate", "kish_n_eff", "weighted_mean", "t_interval", "z_interval", "wilson_interval",
+__all__ = ["MeanEstimate", "kish_n_eff", "weighted_average", "weighted_mean", "t_interval", "z_interval", "wilson_interval",
            "newcombe_interval", "nps_scores", "welch_test", "z_test", "two_proportion_z_test", "holm",
            "CONFIDENCE"]
 
@@ -59,6 +59,18 @@ def kish_n_eff(weights) -> float:
     return float(w.sum() ** 2 / np.square(w).sum())
 
 
+def weighted_average(values: np.ndarray, weights: np.ndarray) -> float:
+    """``Σ w·y / Σ w`` (answered values only); exactly the value when every value is the same,
+    not that value ± rounding noise which a test of change would call a difference.
+
+    >>> weighted_average(np.full(3, 5.0), np.array([0.3, 1.7, 1.1]))
+    5.0
+    """
+    if values.size and values.min() == values.max():
+        return float(values[0])
+    return float(np.dot(weights, values) / weights.sum())
+
+
 def weighted_mean(values, weights=None) -> MeanEstimate:
     """Mean and design-based SE (weights-only design, as ``survey::svymean``).
 
@@ -72,11 +84,9 @@ def weighted_mean(values, weights=None) -> MeanEstimate:
     if n == 0:
         return MeanEstimate(float("nan"), float("nan"), 0, 0.0)
     total = w.sum()
-    mean = float(np.dot(w, y) / total)
+    mean = weighted_average(y, w)  # a constant's mean is exact, so its SE is exactly 0
     if n < 2:
         return MeanEstimate(mean, float("nan"), n, kish_n_eff(w))
-    if y.min() == y.max():  # no variance: the mean is exact, not y ± rounding noise that a test would call a change
-        return MeanEstimate(float(y[0]), 0.0, n, kish_n_eff(w))
     z = w * (y - mean) / total
     se = math.sqrt(n / (n - 1) * float(np.dot(z, z)))
     return MeanEstimate(mean, se, n, kish_n_eff(w))

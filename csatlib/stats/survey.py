@@ -42,7 +42,7 @@ import numpy as np
 
 from .design_inputs import (LONELY_PSU, RAKING_PASSES, Calibration, DesignContrast, DesignError, DesignStructure,
                             design_codes, fpc_factor)
-from .estimators import MeanEstimate, kish_n_eff
+from .estimators import MeanEstimate, kish_n_eff, weighted_average
 
 __all__ = ["SurveyDesign", "Calibration", "DesignError", "LONELY_PSU", "RAKING_PASSES", "DesignContrast"]
 
@@ -436,8 +436,7 @@ class SurveyDesign:
             return MeanEstimate(float("nan"), float("nan"), 0, 0.0)
         wi, yi = w[at], y[at]
         total = float(wi.sum())
-        # a constant is its own mean, not the constant ± rounding noise that a test would call a change
-        mean = float(yi[0]) if yi.min() == yi.max() else float(np.dot(wi, yi) / total)
+        mean = weighted_average(yi, wi)
         kish = kish_n_eff(wi)
         if self.is_complex and answered is None:
             answered = ~np.isnan(y) & (w > 0)

@@ -173,12 +173,10 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
         rated = [c for c in values.columns if c in {a.column for a in spec.answers}]
         values = pd.concat([analysis_numbers(values[rated], spec), values.drop(columns=rated)], axis=1)
         columns = {col: values[col].astype("float64") for col in numeric}
-        values = None
     vframe = None  # done with: freed before the clean rows are copied
     keep = ~bad
     clean = pd.DataFrame({col: columns[col] if col in columns else frame[col].loc[keep] for col in frame.columns},
                          index=frame.index[keep], copy=False)
-    columns = None
     for col, edges in spec.bands.items():
         clean[col] = band_labels(clean[col], edges)
     quarantine = wave.as_read(frame.index[bad])  # every cell exactly as read: text in, text out
