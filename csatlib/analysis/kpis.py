@@ -42,6 +42,7 @@ from ..results import Estimate
 from ..sampling import design_of
 from ..spec import Dimension, Item, Spec
 from ..stats.estimators import (ALPHA, MeanEstimate, TestResult, holm, nps_scores, t_interval, two_proportion_z_test, weighted_mean, welch_test, wilson_interval, z_interval, z_test)
+from ..stats.partition import partition_means
 from ..stats.survey import SurveyDesign
 
 __all__ = ["kpis", "segment_kpis", "kpi_inputs", "KpiInput", "ALPHA", "kpi_test", "dimension_inputs",
@@ -202,6 +203,15 @@ def _mean_of(design: SurveyDesign | None, values: np.ndarray, w: np.ndarray, dom
     return weighted_mean(values[domain], w[domain])
 
 
+def _partition_means(design: SurveyDesign | None, values: np.ndarray, w: np.ndarray, groups: np.ndarray,
+                     n_groups: int) -> list[tuple[MeanEstimate, MeanEstimate]] | None:
+    """:func:`_mean_of` of every group and of the rest of the rows at once; None for a complex
+    design (its domains are estimated one at a time)."""
+    if design is not None:
+        return design.partition_means(values, groups, n_groups)
+    return partition_means(values, w, groups, n_groups)
+
+
 def kpis(frame: pd.DataFrame, spec: Spec, segment: dict | None = None,
          sample_design: SurveyDesign | None = None) -> list[Estimate]:
     """Headline KPIs of the rows in ``frame`` (weighted when the spec has a weight).
@@ -283,10 +293,14 @@ def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
     out: list[Estimate] = []
     tested: list[int] = []
     for col in columns:
-        labels = frame[col].astype(object).where(frame[col].notna(), MISSING_SEGMENT).astype(str)
+        labels, label_codes = _segment_labels(frame[col])
         values = _ordered_values(labels, segment_order(spec, col))
-        for value in values:
-            mask = (labels == value).to_numpy()
+        position = {v: i for i, v in enumerate(values)}
+        groups = np.array([position[v] for v in label_codes[1]], dtype=np.int64)[label_codes[0]]
+        # each segment and the rest of the sample, for every input at once (None: one domain at a time)
+        split = [_partition_means(design, inp.values, w, groups, len(values)) for inp in inputs]
+        for g, value in enumerate(values):
+            mask = groups == g
             seg = {col: value}
             base = int(mask.sum())
             if base < spec.quality.min_base:
@@ -294,15 +308,16 @@ def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
                                  method=f"suppressed: base {base} < min_base {spec.quality.min_base}")
                         for inp in inputs]
                 continue
-            for inp in inputs:
-                m_in = _mean_of(design, inp.values, w, mask)
+            for inp, parts in zip(inputs, split):
+                pair = parts[g] if parts is not None else None
+                m_in = pair[0] if pair else _mean_of(design, inp.values, w, mask)
                 est = _estimate(inp, m_in, seg, mask)
-                if inp.kind != "index" and (~mask).sum() > 1 and m_in.n > 1:
+                if inp.kind != "index" and len(mask) - base > 1 and m_in.n > 1:
                     kind = "rate" if inp.kind == "na_share" else inp.kind
                     if design is not None and design.is_complex:
                         test = design_test(design, inp.values, mask)
                     else:
-                        test = kpi_test(kind, m_in, _mean_of(design, inp.values, w, ~mask))
+                        test = kpi_test(kind, m_in, pair[1] if pair else _mean_of(design, inp.values, w, ~mask))
                     if test is not None:
                         est = est.with_(p=test.p, method=f"{est.method}; vs rest: {test.method}")
                         tested.append(len(out))
@@ -328,6 +343,18 @@ def design_test(design: SurveyDesign, values: np.ndarray, mask: np.ndarray) -> T
     lo, hi = t_interval(c.difference, c.se, df)
     return TestResult(c.difference, c.se, lo, hi, float(2 * _st.t.sf(abs(t), df)), t, df,
                       f"design-based t test of the difference (df = {df:g})")
+
+
+def _segment_labels(column: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, list[str]]]:
+    """Each row's segment label (its value as text, ``(missing)`` for none) and the same as
+    (code per row, label per code); labelled per distinct value, not per row."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    names = [str(u) for u in uniques] + ([MISSING_SEGMENT] if (codes < 0).any() else [])
+    distinct = list(dict.fromkeys(names))  # two values may read alike (1 and "1")
+    at = {name: i for i, name in enumerate(distinct)}
+    label_of = np.array([at[name] for name in names], dtype=np.int64)[codes]  # code -1 (missing) is the last
+    labels = pd.Series(np.array(distinct, dtype=object)[label_of], index=column.index, dtype=object)
+    return labels, (label_of, distinct)
 
 
 def _ordered_values(labels: pd.Series, allowed: tuple[str, ...] | None) -> list[str]:

@@ -449,6 +449,19 @@ class SurveyDesign:
         n_eff = (n / deff if deff > 0 else float(n)) if self.is_complex and np.isfinite(deff) else kish
         return MeanEstimate(mean, float(np.sqrt(var)), n, float(n_eff), design_df=df, deff=float(deff))
 
+    def partition_means(self, values, groups, n_groups: int) -> list[tuple[MeanEstimate, MeanEstimate]] | None:
+        """:meth:`mean` of each group of a partition (``groups``: 0 .. n_groups − 1 per row) and of
+        all rows outside it, in one pass (:func:`csatlib.stats.partition.partition_means`); None
+        for a complex design, whose domains :meth:`mean` takes one at a time."""
+        if self.is_complex:
+            return None
+        from .partition import partition_means
+
+        w = self.weights
+        y = np.where(w > 0, np.asarray(values, dtype=float), np.nan)  # a row of weight 0 is in no domain
+        return partition_means(y, w, groups, n_groups, design_units=int(self._s.n_h[0]),
+                               design_scale=float(self._s.scale_h[0]))
+
     def difference(self, values, a, b) -> DesignContrast:
         """Mean in domain ``a`` minus mean in domain ``b``, with the design SE of the difference.
 
