@@ -191,7 +191,7 @@ def key_drivers(frame: pd.DataFrame, spec: Spec, predictors: str = "perception",
         raise DriversSkipped(f"{what}: only {n} respondents answered overall satisfaction and all {len(cols)} "
                              f"dimensions; at least {len(cols) + 2} are needed.", "rows")
     # weighted moments are sums over rows: compute them over distinct answer patterns
-    patterns = collapse(np.column_stack([y, x]), w)
+    patterns = collapse((y, x), w)
     z, base = patterns.values, patterns.weight
     names = [spec.satisfaction.title, *[d.title for d in dims]]
     rng = np.random.default_rng(seed)

@@ -13,6 +13,7 @@ approximation otherwise.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,13 +50,14 @@ class Patterns:
         return f"Patterns({len(self.weight):,} patterns of {self.n_rows:,} rows, columns={list(self.columns)})"
 
 
-def collapse(values: np.ndarray | pd.DataFrame, weights: np.ndarray | None = None,
+def collapse(values: np.ndarray | pd.DataFrame | tuple, weights: np.ndarray | None = None,
              columns: tuple[str, ...] | None = None) -> Patterns:
     """Group identical rows of ``values`` (no NaN expected), summing weights.
 
     Parameters
     ----------
-    values : array or DataFrame, shape (n, k)
+    values : array or DataFrame, shape (n, k), or a tuple of arrays (n,) or (n, k_j)
+        A tuple is read as its arrays side by side, without copying them into one matrix.
     weights : array, optional
         Design weights (1 for every row when omitted).
 
@@ -69,33 +71,50 @@ def collapse(values: np.ndarray | pd.DataFrame, weights: np.ndarray | None = Non
     if isinstance(values, pd.DataFrame):
         columns = tuple(map(str, values.columns)) if columns is None else columns
         values = values.to_numpy(dtype=float)
-    x = np.asarray(values, dtype=float)
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    if len(x) == 0:
-        return Patterns(x.reshape(0, x.shape[1] if x.ndim == 2 else 0), np.zeros(0), np.zeros(0),
+    blocks = [np.asarray(b, dtype=float) for b in (values if isinstance(values, tuple) else (values,))]
+    blocks = [b.reshape(len(b), -1) if b.ndim != 2 else b for b in blocks]
+    n = len(blocks[0])
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if n == 0:
+        width = sum(b.shape[1] for b in blocks)
+        return Patterns(np.zeros((0, width)), np.zeros(0), np.zeros(0),
                         np.zeros(0, dtype=int), tuple(columns or ()), np.zeros(0, dtype=np.int64))
-    codes = _pattern_codes(x)
+    codes = _pattern_codes([b[:, j] for b in blocks for j in range(b.shape[1])])
     k = int(codes.max()) + 1
     first = np.full(k, -1)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # first row of each pattern
-    return Patterns(values=x[first], weight=np.bincount(codes, weights=w, minlength=k),
+    return Patterns(values=np.column_stack([b[first] for b in blocks]), weight=np.bincount(codes, weights=w, minlength=k),
                     weight_sq=np.bincount(codes, weights=w * w, minlength=k),
                     count=np.bincount(codes, minlength=k), columns=tuple(columns or ()), index=codes)
 
 
-def _pattern_codes(x: np.ndarray) -> np.ndarray:
-    """Dense pattern ids of the rows of ``x``: each column factorised, then combined in mixed radix
-    (a multi-column groupby is 10-20x slower on a million rows)."""
-    key = np.zeros(len(x), dtype=np.int64)
+# a column of whole numbers within this range is coded by its value, without hashing
+_DIRECT_RANGE = 1 << 16
+
+
+def _column_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0 .. size − 1 increasing with the values, and size (not necessarily dense)."""
+    low, high = float(values.min()), float(values.max())
+    if high - low < _DIRECT_RANGE and low == math.floor(low) and np.array_equal(values, np.floor(values)):
+        return (values - low).astype(np.int64), int(high - low) + 1
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes + 1, len(uniques) + 1  # a missing value (-1) gets a code of its own
+
+
+def _pattern_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """Dense pattern ids of the rows, in the lexicographic order of their values: each column
+    coded (directly for whole numbers, else factorised), then combined in mixed radix (a
+    multi-column groupby is 10-20x slower on a million rows)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
     radix = 1
-    for j in range(x.shape[1]):
-        codes, uniques = pd.factorize(x[:, j], sort=True)
-        size = len(uniques) + 1
+    for values in columns:
+        codes, size = _column_codes(values)
         if radix > (2 ** 62) // size:  # the combined key would overflow: fall back to a groupby
-            return pd.DataFrame(x).groupby(list(range(x.shape[1])), sort=True, dropna=False).ngroup().to_numpy()
-        key = key * size + (codes + 1)
+            frame = pd.DataFrame({j: c for j, c in enumerate(columns)})
+            return frame.groupby(list(frame.columns), sort=True, dropna=False).ngroup().to_numpy()
+        key = key * size + codes
         radix *= size
-    return np.unique(key, return_inverse=True)[1].ravel()
+    return pd.factorize(key, sort=True)[0].astype(np.int64)
 
 
 def poisson_bootstrap_weights(patterns: Patterns, rng: np.random.Generator) -> np.ndarray:

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats as st
 
 from .collapse import collapse
+from .model_tests import lr_test, wald_test
 from .survey import SurveyDesign
 
 __all__ = ["LinearFit", "fit_linear", "WeightedOrderedModel", "fit_ordered_logit", "fit_logit",
@@ -123,7 +124,11 @@ class LinearFit(ModelFit):
 
 def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, names: list[str] | None = None,
                cov_type: str = "HC3", name: str = "OLS", sample_design: SurveyDesign | None = None) -> LinearFit:
-    """Least squares on collapsed (x, y, weight) patterns with an exact HC0-HC3 or design-based sandwich.
+    """Least squares on collapsed answer patterns with an exact HC0-HC3 or design-based sandwich.
+
+    The rows are collapsed into their distinct (x, y) patterns with summed weights, or into
+    (x, y, weight) patterns for an HC sandwich, whose leverages depend on each row's own weight;
+    the fit equals the row-level one (tested against statsmodels and R's ``svyglm``).
 
     Parameters
     ----------
@@ -150,10 +155,15 @@ def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, 
         weights = sample_design.weights
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     n, k = x.shape
-    p = collapse(np.column_stack([x, y, w]))
-    counts = p.count.astype(float)
-    xg, yg, wg = p.values[:, :k], p.values[:, k], p.values[:, k + 1]
-    omega = counts * wg
+    if sample_design is None and cov_type != "nonrobust":
+        # an HC sandwich needs each row's own leverage, which depends on its own weight
+        p = collapse((x, y, w))
+        wg = p.values[:, k + 1]
+        omega = p.count * wg
+    else:  # the coefficients, the design-based meat and the classical variance need only Σw per (x, y)
+        p = collapse((x, y), w)
+        omega = p.weight
+    xg, yg = p.values[:, :k], p.values[:, k]
     xtwx = xg.T @ (xg * omega[:, None])
     bread = np.linalg.inv(xtwx)
     beta = bread @ (xg.T @ (omega * yg))
@@ -171,7 +181,7 @@ def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, 
         h = wg * np.einsum("ij,jk,ik->i", xg, bread, xg)
         power = {"HC0": 0, "HC1": 0, "HC2": 1, "HC3": 2}[cov_type]
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = counts * (wg * resid) ** 2 / (1 - h) ** power
+            scale = p.count * (wg * resid) ** 2 / (1 - h) ** power
         if not np.all(np.isfinite(scale)):
             raise ValueError(f"{cov_type} needs every leverage below 1 (a group of one observation "
                              f"fully determines a coefficient)")
@@ -182,7 +192,7 @@ def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, 
     bse = np.sqrt(np.diag(cov))
     # Gaussian log-likelihood of WLS (statsmodels' convention: weights enter as in the whitened model)
     nobs = float(n)
-    llf = float(-nobs / 2 * (np.log(2 * np.pi * ssr / nobs) + 1) + 0.5 * np.sum(counts * np.log(wg)))
+    llf = float(-nobs / 2 * (np.log(2 * np.pi * ssr / nobs) + 1) + 0.5 * np.sum(np.log(w)))
     names = names or [f"x{j}" for j in range(k)]
     return LinearFit(name=name, params=pd.Series(beta, index=names), bse=pd.Series(bse, index=names), llf=llf,
                      nobs=nobs, df_model=k - 1, cov_type=cov_type, cov=cov, ssr=ssr, df_resid=df_resid, vcov=cov,
@@ -193,51 +203,6 @@ def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, 
 def _r2(y: np.ndarray, resid: np.ndarray, omega: np.ndarray) -> float:
     ybar = np.sum(omega * y) / omega.sum()
     return float(1 - np.sum(omega * resid ** 2) / np.sum(omega * (y - ybar) ** 2))
-
-
-def lr_test(restricted_llf: float, full_llf: float, df: int) -> dict[str, float]:
-    """Likelihood-ratio test: statistic 2(llf_full − llf_restricted) against χ²(df).
-
-    Valid for unweighted data (or frequency weights); with design weights use :func:`wald_test`.
-    """
-    stat = max(0.0, 2 * (full_llf - restricted_llf))
-    return {"statistic": stat, "df": int(df), "p": float(st.chi2.sf(stat, df)), "test": "likelihood ratio χ²"}
-
-
-def wald_test(params, cov, terms, ddf: float | None = None) -> dict[str, Any]:
-    """Wald test that the coefficients at positions ``terms`` are all zero.
-
-    Parameters
-    ----------
-    params : array (p,)
-    cov : array (p, p)
-        Their covariance (design-based for survey data).
-    terms : sequence of int
-        Positions of the tested coefficients.
-    ddf : float, optional
-        Denominator degrees of freedom: the F test uses F(q, ddf) with F = W / q; None gives the
-        χ²(q) test of W.
-
-    Returns
-    -------
-    dict
-        ``statistic`` (F, or χ² when ``ddf`` is None), ``chisq`` (W), ``df`` (q), ``ddf``, ``p``, ``test``.
-
-    Examples
-    --------
-    >>> # R: regTermTest(svyglm(promoter ~ sat + I(sat^2), des, family = quasibinomial()), ~I(sat^2))
-    >>> wald_test(fit.params, fit.vcov, [2], ddf=fit.df_resid)  # doctest: +SKIP
-    """
-    b = np.asarray(params, dtype=float)[list(terms)]
-    v = np.asarray(cov, dtype=float)[np.ix_(list(terms), list(terms))]
-    q = len(b)
-    chisq = float(b @ np.linalg.solve(v, b))
-    if ddf is None or not np.isfinite(ddf):
-        return {"statistic": chisq, "chisq": chisq, "df": q, "ddf": None, "p": float(st.chi2.sf(chisq, q)),
-                "test": "Wald χ²"}
-    f = chisq / q
-    return {"statistic": f, "chisq": chisq, "df": q, "ddf": float(ddf), "p": float(st.f.sf(f, q, ddf)),
-            "test": "design-based Wald F"}
 
 
 def rao_scott_lrt(full: "ModelFit", restricted: "ModelFit", terms, weights_sum: float, n: int,
@@ -394,7 +359,7 @@ def fit_ordered_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None =
     if weights is None and sample_design is not None:
         weights = sample_design.weights
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    p = collapse(np.column_stack([y, x]), w)
+    p = collapse((y, x), w)
     levels = np.unique(p.values[:, 0])
     endog = pd.Series(pd.Categorical(p.values[:, 0], categories=levels, ordered=True))
     names = names or [f"x{j}" for j in range(x.shape[1])]
@@ -473,7 +438,7 @@ def fit_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None,
     if weights is None and sample_design is not None:
         weights = sample_design.weights
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    p = collapse(np.column_stack([y, x]), w)
+    p = collapse((y, x), w)
     names = names or [f"x{j}" for j in range(x.shape[1])]
     yp, xp = p.values[:, 0], p.values[:, 1:]
     with warnings.catch_warnings():
@@ -505,7 +470,7 @@ def design(values: np.ndarray, levels: list[float] | None = None) -> tuple[np.nd
     v = np.asarray(values, dtype=float)
     if levels is None:
         return np.column_stack([np.ones(len(v)), v]), ["const", "satisfaction"]
-    return np.column_stack([(v == lv).astype(float) for lv in levels]), [f"sat={_fmt(lv)}" for lv in levels]
+    return (v[:, None] == np.asarray(levels, dtype=float)).astype(float), [f"sat={_fmt(lv)}" for lv in levels]
 
 
 def _fmt(v: float) -> str:
