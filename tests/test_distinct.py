@@ -32,6 +32,9 @@ def messy_sample(tmp_path) -> "object":
     frame.loc[rows[32:36], "recommend"] = "12"
     frame.loc[rows[36], "respondent_id"] = frame.loc[rows[37], "respondent_id"]
     frame.loc[rows[38], "wave"] = "2025Q1"
+    frame.loc[rows[39], "respondent_id"] = "合计"  # a summary row
+    frame.loc[rows[40], "respondent_id"] = ""  # no id
+    frame.loc[rows[41:43], "respondent_id"] = frame.loc[rows[43], "respondent_id"]  # three rows, one id
     path = tmp_path / "messy.csv"
     frame.to_csv(path, index=False)
     return read_wave(path, load_spec(SAMPLE_SPEC))
@@ -100,3 +103,37 @@ def test_a_whole_validation_is_unchanged_by_collapsing(tmp_path, monkeypatch):
 
     assert [record(o) for o in fast.outcomes] == [record(o) for o in slow.outcomes]
     assert fast.rows_quarantined >= 40
+
+
+def test_ids_and_free_text_are_checked_on_the_rows_that_can_fail():
+    """On columns with too many distinct values, GX sees only the rows that can fail a null,
+    pattern or uniqueness check; the results on all rows equal GX's on the whole frame."""
+    n = 30_000
+    ids = pd.Series([f"R{i:06d}" for i in range(n)], dtype="str")
+    ids[[5, 17]] = ids[3]  # one id on three rows
+    ids[[40, 41]] = ids[90]
+    ids[[100, 2000]] = ["Total", " 合计："]  # summary rows
+    ids[[7, 29_999]] = None
+    text = pd.Series([f"comment {i} {'call me' if i % 97 == 0 else ''}" for i in range(n)], dtype="str")
+    text[[11, 12]] = None
+    frame = pd.DataFrame({"id": ids, "comment": text}).set_axis(pd.RangeIndex(n) + 1000)  # labels, not positions
+    expectations = [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+        {"type": "expect_column_values_to_not_match_regex",
+         "kwargs": {"column": "id", "regex": r"(?i)^\s*(total|合计)\s*[:：]?\s*$"}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "comment", "regex": "^comment \\d+ $",
+                                                                   "mostly": 0.95}},
+    ]
+    run = lambda df, ex: gx_validate(df, {"name": "t", "expectations": ex}, {})  # noqa: E731
+    seen = []
+    got = validate_on_distinct_values(frame, expectations, lambda df, ex: seen.append(len(df)) or run(df, ex))
+    want = validate_on_distinct_values(frame, expectations, run, max_distinct_share=None)
+    key = lambda s: (s["type"], str(s["column"]))  # noqa: E731
+    assert sorted(map(summary, got), key=key) == sorted(map(summary, want), key=key)
+    assert seen and max(seen) < 1000  # GX saw the suspects, not the 30,000 rows
+    counts = {(s["type"], s["column"]): s["count"] for s in map(summary, want)}
+    assert counts[("expect_column_values_to_be_unique", "id")] == 6
+    assert counts[("expect_column_values_to_not_match_regex", "id")] == 2
+    assert counts[("expect_column_values_to_not_be_null", "id")] == 2
+    assert counts[("expect_column_values_to_match_regex", "comment")] == len(range(0, n, 97))

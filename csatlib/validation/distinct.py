@@ -7,12 +7,18 @@ each distinct value once and the rows holding a failing value are the unexpected
 module builds that frame of distinct values, lets GX validate it, and turns GX's answer back into
 row-level results with the counts and percentages GX gives on the full frame (tested equal).
 
-Expectations that need every row (uniqueness, a ``mostly`` share, table-level checks, hand-added
-expectations of other kinds) and columns with too many distinct values to gain anything (ids,
-free text, continuous weights) are validated on the rows, as before.
+A column with too many distinct values to gain anything (an id, free text) is checked another
+way for the null, pattern and uniqueness expectations: GX sees only the rows that can fail one,
+found with the very pandas operation GX's pandas engine applies (``isna``, ``str.contains`` of
+the pattern on the values as text, ``duplicated(keep=False)``), and its verdict on them is the
+record; every other row passes by that same operation. At a million ids this replaces GX's
+copies of the whole column with a few rows. The other expectations (a value set or bounds on a
+continuous column, table-level checks, hand-added expectations of other kinds) are validated on
+the rows, as before.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -36,6 +42,12 @@ SCHEMA_EXPECTATIONS = frozenset({"expect_column_to_exist", "expect_table_columns
 _OF_ALL_ROWS = frozenset({"expect_column_values_to_not_be_null", "expect_column_values_to_be_null"})
 # a column is worth collapsing when its distinct values are at most this share of the rows
 MAX_DISTINCT_SHARE = 0.2
+# on a column with more distinct values, these are checked on the rows that can fail them
+SUSPECT_EXPECTATIONS = frozenset({"expect_column_values_to_not_be_null", "expect_column_values_to_match_regex",
+                                  "expect_column_values_to_not_match_regex"})
+UNIQUE = "expect_column_values_to_be_unique"
+# rows read to guess whether a text column has too many distinct values to collapse
+_SAMPLE_ROWS = 20_000
 
 
 @dataclass
@@ -52,11 +64,11 @@ class RowResult:
 def _column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code of each row, row position of each code's first occurrence); missing values get a code."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    codes = np.asarray(codes, dtype=np.int64)
     firsts = pd.Series(codes).drop_duplicates()  # hashing, not sorting: each code at its first row
     first = np.empty(len(uniques), dtype=np.int64)
     first[firsts.to_numpy()] = firsts.index.to_numpy()
-    return codes, first
+    # the smallest integer type that holds the codes: a million rows of a rating in 1 MB, not 8
+    return np.asarray(codes).astype(np.min_scalar_type(max(len(uniques) - 1, 0))), first
 
 
 def _expectation_column(e: dict[str, Any]) -> str | None:
@@ -93,22 +105,35 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
     """
     n = len(frame)
     codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    on_values, on_rows, on_columns = [], [], []
+    many: dict[str, bool] = {}  # columns with too many distinct values to collapse
+    on_values, on_rows, on_columns, on_suspects = [], [], [], []
     for e in expectations:
         col = _expectation_column(e)
-        if e.get("type") in SCHEMA_EXPECTATIONS and n:  # about the columns, not the rows
+        kind = e.get("type")
+        if kind in SCHEMA_EXPECTATIONS and n:  # about the columns, not the rows
             on_columns.append(e)
             continue
-        if e.get("type") not in CELL_EXPECTATIONS or col not in frame.columns or max_distinct_share is None:
+        if col not in frame.columns or max_distinct_share is None:
             on_rows.append(e)
             continue
-        if col not in codes:
-            codes[col] = _column_codes(frame[col])
-        if len(codes[col][1]) > max(1.0, max_distinct_share * n):
+        if kind == UNIQUE:
+            on_suspects.append(e)
+            continue
+        if kind not in CELL_EXPECTATIONS:
             on_rows.append(e)
-        else:
+            continue
+        if col not in many:
+            many[col] = _too_many_to_collapse(frame[col], max_distinct_share)
+            if not many[col]:
+                codes[col] = _column_codes(frame[col])
+                many[col] = len(codes[col][1]) > max(1.0, max_distinct_share * n)
+        if not many[col]:
             on_values.append(e)
-    results = []
+        elif kind in SUSPECT_EXPECTATIONS:
+            on_suspects.append(e)
+        else:
+            on_rows.append(e)
+    results = _validate_suspects(frame, on_suspects, validate) if on_suspects else []
     if on_rows:
         needed = [c for c in frame.columns if c in {_expectation_column(e) for e in on_rows}]
         all_columns = any(_expectation_column(e) is None for e in on_rows)
@@ -129,6 +154,62 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
     return results
 
 
+def _too_many_to_collapse(values: pd.Series, max_share: float) -> bool:
+    """A text column whose first rows are nearly all distinct (an id, free text): not worth
+    factorising a million values only to learn that."""
+    n = len(values)
+    if n <= _SAMPLE_ROWS or pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    head = values.iloc[:_SAMPLE_ROWS]
+    return head.nunique(dropna=False) > 2 * max_share * len(head)
+
+
+def _can_fail(values: pd.Series, e: dict[str, Any]) -> np.ndarray:
+    """The rows that can fail ``e``, by the operation GX's pandas engine applies to each row;
+    a null fails only the not-null check, and uniqueness compares the non-null values."""
+    kind, kwargs = e["type"], e.get("kwargs") or {}
+    missing = values.isna().to_numpy()
+    if kind == "expect_column_values_to_not_be_null":
+        return missing
+    if kind == UNIQUE:
+        return values.duplicated(keep=False).to_numpy() & ~missing
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "has match groups": only whether it matches is read
+        found = values.astype(str).str.contains(kwargs["regex"]).to_numpy(dtype=bool, na_value=False)
+    return ~missing & (found if kind == "expect_column_values_to_not_match_regex" else ~found)
+
+
+def _validate_suspects(frame: pd.DataFrame, expectations: list[dict[str, Any]], validate) -> list:
+    """GX on the rows that can fail one of ``expectations``; its results as results on all rows."""
+    n = len(frame)
+    suspects = np.zeros(n, dtype=bool)
+    for e in expectations:
+        suspects |= _can_fail(frame[_expectation_column(e)], e)
+    columns = list(dict.fromkeys(_expectation_column(e) for e in expectations))
+    out = []
+    for r in validate(frame.loc[suspects, columns], expectations):
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            out.append(r)
+            continue
+        cfg = r.expectation_config
+        column = dict(cfg.kwargs).get("column")
+        rows = list((r.result or {}).get("unexpected_index_list") or [])
+        base = n if cfg.type in _OF_ALL_ROWS else int(frame[column].notna().sum())
+        out.append(_row_result(cfg, rows, n, base, r.exception_info))
+    return out
+
+
+def _row_result(cfg, rows: list, n: int, base: int, exception_info) -> RowResult:
+    """A result on all ``n`` rows with the unexpected ``rows`` (labels), counted as GX counts."""
+    count = len(rows)
+    result = {"element_count": n, "unexpected_count": count,
+              "unexpected_percent": (100.0 * count / base) if base else None, "unexpected_index_list": rows}
+    mostly = dict(cfg.kwargs).get("mostly")
+    # GX: success when the share of expected values among those it counts reaches ``mostly``
+    success = count == 0 if mostly is None else (not base or 1.0 - count / base >= float(mostly))
+    return RowResult(expectation_config=cfg, success=success, result=result, exception_info=exception_info or {})
+
+
 def _to_rows(r, frame: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarray]], n: int):
     """GX's result on the distinct values as the result on the rows."""
     if r.exception_info and r.exception_info.get("raised_exception"):
@@ -140,15 +221,5 @@ def _to_rows(r, frame: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarr
     bad = np.zeros(len(first), dtype=bool)
     bad[np.asarray(bad_positions, dtype=np.int64) % len(first)] = True
     rows = bad[row_codes]
-    count = int(rows.sum())
-    if cfg.type in _OF_ALL_ROWS:
-        base = n
-    else:
-        base = int(frame[column].notna().sum())
-    result = {"element_count": n, "unexpected_count": count,
-              "unexpected_percent": (100.0 * count / base) if base else None,
-              "unexpected_index_list": frame.index[rows].tolist()}
-    mostly = dict(cfg.kwargs).get("mostly")
-    # GX: success when the share of expected values among those it counts reaches ``mostly``
-    success = count == 0 if mostly is None else (not base or 1.0 - count / base >= float(mostly))
-    return RowResult(expectation_config=cfg, success=success, result=result, exception_info=r.exception_info or {})
+    base = n if cfg.type in _OF_ALL_ROWS else int(frame[column].notna().sum())
+    return _row_result(cfg, frame.index[rows].tolist(), n, base, r.exception_info)
