@@ -26,7 +26,7 @@ here too).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,12 @@ class Wave:
                 "decimal": self.decimal, "sheet": self.sheet, "header_row": self.header_row,
                 "normalised_cells": dict(self.normalised), "renamed_headers": dict(self.renamed),
                 "notes": list(self.notes)}
+
+    def without_rows(self) -> "Wave":
+        """This wave with no rows (its columns, file facts and reading kept): what a run keeps
+        once the rows are validated, so a million loaded rows do not stay beside the clean ones."""
+        return replace(self, frame=self.frame.iloc[:0], raw=None if self.raw is None else self.raw.iloc[:0],
+                       answers=None)
 
     def __repr__(self) -> str:
         extra = f", normalised={sum(self.normalised.values())} cells" if self.normalised else ""
@@ -277,7 +283,8 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
             out[col] = _labelled(values, labels.get(col), col in spec.segments or col in spec.categories)
         else:
             out[col] = values
-    frame = pd.DataFrame(out, index=frame.index, columns=list(frame.columns))
+    # copy=False: each column keeps its own array (consolidating them would copy every number once more)
+    frame = pd.DataFrame(out, index=frame.index, columns=list(frame.columns), copy=False)
     if normalised:
         notes.append("numbers normalised before validation: " +
                      ", ".join(f"{c} {n}" for c, n in normalised.items()))
@@ -309,4 +316,4 @@ def add_derived_columns(frame: pd.DataFrame, spec: Spec, declared: dict[str, Fil
     """
     view = view if view is not None else answer_view(frame, spec, declared)
     derived = derived_columns(frame, spec, view)
-    return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
+    return pd.concat([frame, pd.DataFrame(derived, index=frame.index, copy=False)], axis=1)

@@ -8,6 +8,7 @@ meanwhile, render offline HTML and publish every file atomically (results.json l
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import tempfile
 import unicodedata
@@ -237,6 +238,8 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
     browser = None
     try:
         loaded, validation = validate_for_run(data, spec, wave, suite_dir, progress, timings)
+        loaded = loaded.without_rows()  # the clean and quarantined rows are all the run needs from here
+        gc.collect()  # pandas objects hold reference cycles: free the loaded rows now, before the analyses
         if validation.blocked:
             with output_errors(target, "validation.json and quarantine.csv", unchanged):
                 publish_validation(validation, target, wave)
