@@ -168,13 +168,14 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
     # (each column copied once: at a million rows the clean frame is built at the run's peak)
     numeric = [c for c in _numeric_columns(spec) if c in vframe.columns]
     columns = {}
+    keep = ~bad
     if numeric:
-        values = vframe.loc[~bad, numeric]
+        values = pd.DataFrame({c: vframe[c].to_numpy(dtype="float64")[keep] for c in numeric},
+                              index=frame.index[keep], copy=False)
         rated = [c for c in values.columns if c in {a.column for a in spec.answers}]
         values = pd.concat([analysis_numbers(values[rated], spec), values.drop(columns=rated)], axis=1)
         columns = {col: values[col].astype("float64") for col in numeric}
     vframe = None  # done with: freed before the clean rows are copied
-    keep = ~bad
     clean = pd.DataFrame({col: columns[col] if col in columns else frame[col].loc[keep] for col in frame.columns},
                          index=frame.index[keep], copy=False)
     for col, edges in spec.bands.items():

@@ -74,7 +74,7 @@ def validation_frame(frame: pd.DataFrame, spec: Spec, answers: AnswerView | None
     for col in frame.columns:
         if col not in cols:
             cols[col] = frame[col]
-    out = pd.DataFrame(cols, index=frame.index)
+    out = pd.DataFrame(cols, index=frame.index, copy=False)  # each column as it is: no consolidation copy
     if spec.wave:
         out[spec.wave] = frame[spec.wave].astype("string").mask(not_respondent)
     return out
