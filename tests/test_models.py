@@ -299,6 +299,28 @@ def test_collapsed_design_sandwich_equals_row_level_linear(clustered):
     np.testing.assert_allclose(fit.cov, cov, rtol=1e-9)
 
 
+def test_a_design_expanded_from_collapsed_variables_equals_the_design_on_the_rows(clustered):
+    """``expand``: collapsing on satisfaction and building its dummies per pattern gives the fit of
+    the dummies built on every row (linear: design-based and classical; logit: design-based)."""
+    s, y, w, stratum, psu, _ = clustered
+    levels = sorted(set(s))
+    dummies = design(s, levels)[0]
+    expand = lambda v: design(v[:, 0], levels)[0]  # noqa: E731
+    sample = SurveyDesign(w, strata=stratum, psu=psu)
+    for kwargs in ({"sample_design": sample}, {"cov_type": "nonrobust"}, {"cov_type": "HC3"}):
+        on_rows = fit_linear(dummies, y, w, **kwargs)
+        expanded = fit_linear(s, y, w, **kwargs, expand=expand)
+        np.testing.assert_allclose(expanded.params, on_rows.params, rtol=1e-10)
+        np.testing.assert_allclose(expanded.cov, on_rows.cov, rtol=1e-9)
+        assert expanded.llf == pytest.approx(on_rows.llf, rel=1e-12)
+    promoter = (y >= 4).astype(float)
+    on_rows = fit_logit(promoter, dummies, w, sample_design=sample)
+    expanded = fit_logit(promoter, s, w, sample_design=sample, expand=expand)
+    np.testing.assert_allclose(expanded.params, on_rows.params, rtol=1e-8)
+    np.testing.assert_allclose(expanded.vcov, on_rows.vcov, rtol=1e-7)
+    assert expanded.df_resid == on_rows.df_resid
+
+
 def test_collapsed_design_sandwich_equals_row_level_ordered_logit(clustered):
     from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 

@@ -50,6 +50,16 @@ def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+def _dummies(levels: list[float]):
+    """The design of one dummy per satisfaction level, built from collapsed satisfaction values."""
+    return lambda values: design(values[:, 0], levels)[0]
+
+
+def _line_and_dummies(levels: list[float]):
+    """The design [1, s, one dummy per level in ``levels``], built from collapsed satisfaction values."""
+    return lambda values: np.column_stack([design(values[:, 0])[0], design(values[:, 0], levels)[0]])
+
+
 def loyalty_curve(s: np.ndarray, y: np.ndarray, w: np.ndarray, binary: bool,
                   sample_design: SurveyDesign | None = None) -> tuple[LoyaltyCurve, dict]:
     """The curve and the non-linearity test of ``y`` on satisfaction ``s``.
@@ -72,8 +82,8 @@ def loyalty_curve(s: np.ndarray, y: np.ndarray, w: np.ndarray, binary: bool,
             lo, hi = wilson_interval(m.mean, m.n_eff)
             rows.append({"satisfaction": v, "estimate": m.mean, "ci_low": lo, "ci_high": hi, "n": m.n})
     else:
-        dummies, names = design(ss, kept)
-        fit = fit_linear(dummies, yy, ww, names, sample_design=sub)
+        # collapsed on satisfaction and the answer, then expanded into one dummy per point
+        fit = fit_linear(ss, yy, ww, design(ss[:0], kept)[1], sample_design=sub, expand=_dummies(kept))
         est, se = fit.predict(np.eye(len(kept)))
         for j, v in enumerate(kept):
             lo, hi = (t_interval(est[j], se[j], fit.df_resid) if fit.df_resid is not None
@@ -91,23 +101,23 @@ def loyalty_curve(s: np.ndarray, y: np.ndarray, w: np.ndarray, binary: bool,
         on = np.isin(ss, varied)
         sv, yv, wv, dv = ss[on], yy[on], ww[on], sub.subset(on)
         # [1, s, one dummy per point beyond the first two] spans the free curve; test the dummies
-        lin_x, lin_names = design(sv)
-        extra_x, extra_names = design(sv, varied[2:])
-        x = np.column_stack([lin_x, extra_x])
-        full = (fit_logit(yv, x, wv, lin_names + extra_names, sample_design=dv) if binary
-                else fit_linear(x, yv, wv, lin_names + extra_names, sample_design=dv))
+        names = design(sv[:0])[1] + design(sv[:0], varied[2:])[1]
+        free = _line_and_dummies(varied[2:])
+        full = (fit_logit(yv, sv, wv, names, sample_design=dv, expand=free) if binary
+                else fit_linear(sv, yv, wv, names, sample_design=dv, expand=free))
         test["model"] = ("logit" if binary else "linear model") + ": one dummy per satisfaction point vs. linear"
-        test.update(wald_test(full.params, full.vcov, list(range(2, x.shape[1])), ddf=full.df_resid))
+        test.update(wald_test(full.params, full.vcov, list(range(2, len(names))), ddf=full.df_resid))
         test["nonlinear"] = bool(test["p"] < ALPHA)
     elif len(kept) >= 3 and sub is None:
         lin_x, lin_names = design(ss)
-        dum_x, dum_names = design(ss, kept)
+        dum_names, dummies = design(ss[:0], kept)[1], _dummies(kept)
         if binary:
-            restricted, full = fit_logit(yy, lin_x, ww, lin_names), fit_logit(yy, dum_x, ww, dum_names)
+            restricted = fit_logit(yy, lin_x, ww, lin_names)
+            full = fit_logit(yy, ss, ww, dum_names, expand=dummies)
             test["model"] = "logit: one dummy per satisfaction point vs. linear"
         else:
             restricted = fit_linear(lin_x, yy, ww, lin_names, cov_type="nonrobust")
-            full = fit_linear(dum_x, yy, ww, dum_names, cov_type="nonrobust")
+            full = fit_linear(ss, yy, ww, dum_names, cov_type="nonrobust", expand=dummies)
             test["model"] = "Gaussian linear model: one dummy per satisfaction point vs. linear"
         test.update(lr_test(restricted.llf, full.llf, len(kept) - 2))
         test["nonlinear"] = bool(test["p"] < ALPHA)

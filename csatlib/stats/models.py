@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -123,7 +123,8 @@ class LinearFit(ModelFit):
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, names: list[str] | None = None,
-               cov_type: str = "HC3", name: str = "OLS", sample_design: SurveyDesign | None = None) -> LinearFit:
+               cov_type: str = "HC3", name: str = "OLS", sample_design: SurveyDesign | None = None,
+               expand: Callable[[np.ndarray], np.ndarray] | None = None) -> LinearFit:
     """Least squares on collapsed answer patterns with an exact HC0-HC3 or design-based sandwich.
 
     The rows are collapsed into their distinct (x, y) patterns with summed weights, or into
@@ -141,6 +142,10 @@ def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, 
         Ignored when ``sample_design`` is given.
     sample_design : SurveyDesign, optional
         The sample design of these rows (``design.subset(rows)``): design-based SEs.
+    expand : callable, optional
+        Builds the design matrix from the variables in ``x`` (``x`` then holds those variables,
+        e.g. satisfaction, and ``expand`` its dummies): the rows are collapsed on the few
+        variables and only the patterns are expanded.
 
     Returns
     -------
@@ -154,16 +159,20 @@ def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, 
     if weights is None and sample_design is not None:
         weights = sample_design.weights
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    n, k = x.shape
+    x = x.reshape(len(x), -1)
+    n, kx = x.shape
     if sample_design is None and cov_type != "nonrobust":
         # an HC sandwich needs each row's own leverage, which depends on its own weight
         p = collapse((x, y, w))
-        wg = p.values[:, k + 1]
+        wg = p.values[:, kx + 1]
         omega = p.count * wg
     else:  # the coefficients, the design-based meat and the classical variance need only Σw per (x, y)
         p = collapse((x, y), w)
         omega = p.weight
-    xg, yg = p.values[:, :k], p.values[:, k]
+    xg, yg = p.values[:, :kx], p.values[:, kx]
+    if expand is not None:
+        xg = np.asarray(expand(xg), dtype=float).reshape(len(yg), -1)
+    k = xg.shape[1]
     xtwx = xg.T @ (xg * omega[:, None])
     bread = np.linalg.inv(xtwx)
     beta = bread @ (xg.T @ (omega * yg))
@@ -423,8 +432,10 @@ def fit_ordered_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None =
 
 
 def fit_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None,
-              names: list[str] | None = None, sample_design: SurveyDesign | None = None) -> ModelFit:
-    """Binary logit on collapsed patterns; ``x`` includes the constant.
+              names: list[str] | None = None, sample_design: SurveyDesign | None = None,
+              expand: Callable[[np.ndarray], np.ndarray] | None = None) -> ModelFit:
+    """Binary logit on collapsed patterns; ``x`` includes the constant (or is expanded into the
+    design by ``expand``, as in :func:`fit_linear`).
 
     Without ``sample_design`` the weights are frequency weights and the SEs model-based
     (GLM binomial, equal to the fit on duplicated rows). With it, the SEs are the design-based
@@ -439,8 +450,10 @@ def fit_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None,
         weights = sample_design.weights
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     p = collapse((y, x), w)
-    names = names or [f"x{j}" for j in range(x.shape[1])]
     yp, xp = p.values[:, 0], p.values[:, 1:]
+    if expand is not None:
+        xp = np.asarray(expand(xp), dtype=float).reshape(len(yp), -1)
+    names = names or [f"x{j}" for j in range(xp.shape[1])]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = GLM(yp, xp, family=families.Binomial(), freq_weights=p.weight).fit(tol=1e-12)
@@ -453,13 +466,13 @@ def fit_logit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None,
         meat = sample_design.cov_patterns(p.index, xp * (yp - mu)[:, None], w)
         cov = naive @ meat @ naive
         cov_type = DESIGN_BASED
-        df_resid = float(sample_design.degf() - x.shape[1] + 1)
+        df_resid = float(sample_design.degf() - xp.shape[1] + 1)
     else:
         cov, cov_type = naive, "model-based"
     with np.errstate(invalid="ignore"):  # a separated fit has no finite variance: NaN, not a warning
         bse = np.sqrt(np.diag(cov))
     return ModelFit("logit", pd.Series(beta, index=names), pd.Series(bse, index=names),
-                    float(res.llf), float(p.weight.sum()), x.shape[1] - 1, cov_type,
+                    float(res.llf), float(p.weight.sum()), xp.shape[1] - 1, cov_type,
                     extra={"patterns": int(len(p.weight)), "pseudo_r2": float(1 - res.llf / res.llnull),
                            "llnull": float(res.llnull), "converged": bool(res.converged)},
                     df_resid=df_resid, vcov=cov, naive_vcov=naive)
