@@ -39,7 +39,7 @@ from .preconditions import regression_problem
 from ..stats.models import LinearFit, fit_linear
 from ..results import GapAnalysis, ModelSummary
 from ..spec import Spec
-from ..stats.estimators import ALPHA, holm, t_interval, weighted_mean, wilson_interval
+from ..stats.estimators import ALPHA, holm, signed_rank_test, t_interval, weighted_mean, wilson_interval
 from ..stats.mediation import mediator_ols
 from ..stats.survey import SurveyDesign
 
@@ -73,10 +73,8 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
         lo, hi = t_interval(m.mean, m.se, m.df)
         t = m.mean / m.se if m.se > 0 else float("nan")
         p_t = float(2 * st.t.sf(abs(t), m.df)) if np.isfinite(t) else float("nan")
-        nonzero = g[g != 0]
-        if len(nonzero) >= 1:
-            wil = st.wilcoxon(g, zero_method="wilcox")
-            w_stat, p_w = float(wil.statistic), float(wil.pvalue)
+        if np.any(g != 0):
+            w_stat, p_w = signed_rank_test(g)
         else:
             w_stat, p_w = float("nan"), 1.0
         unmet = (sample_design.mean(np.where(keep, (g_all < 0).astype(float), np.nan)) if sample_design is not None

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats as _st
 
 __all__ = ["MeanEstimate", "kish_n_eff", "weighted_average", "weighted_mean", "t_interval", "z_interval", "wilson_interval",
-           "newcombe_interval", "nps_scores", "welch_test", "z_test", "two_proportion_z_test", "holm",
+           "newcombe_interval", "nps_scores", "signed_rank_test", "welch_test", "z_test", "two_proportion_z_test", "holm",
            "CONFIDENCE"]
 
 CONFIDENCE = 0.95
@@ -195,6 +195,45 @@ def two_proportion_z_test(p1: float, n1: float, p2: float, n2: float, level: flo
         return TestResult(d, se, lo, hi, p, float("nan"), None, "z (pooled), Newcombe CI")
     z = d / se0
     return TestResult(d, se, lo, hi, float(2 * _st.norm.sf(abs(z))), z, None, "z (pooled), Newcombe CI")
+
+
+def signed_rank_test(values) -> tuple[float, float]:
+    """Wilcoxon's signed-rank test that paired differences are centred on 0 (two-sided): the
+    statistic min(R+, R−) and its p value, as ``scipy.stats.wilcoxon(values, zero_method="wilcox")``
+    gives them (R: ``wilcox.test(x, exact = FALSE, correct = FALSE)``).
+
+    Zeros are dropped. With more than 50 values scipy uses the normal approximation with the tie
+    correction, which needs only each distinct value's count: the ranks are computed per distinct
+    value here (a million answers on a 7-point gap are 13 values, not a sort of a million rows).
+    Up to 50 values, or with a missing one, scipy itself runs.
+    """
+    x = np.asarray(values, dtype=float)
+    if len(x) <= 50 or np.isnan(x).any():
+        res = _st.wilcoxon(x, zero_method="wilcox")
+        return float(res.statistic), float(res.pvalue)
+    d = x[x != 0]
+    n = len(d)
+    if n == 0:
+        return float("nan"), float("nan")
+    uniques, counts = np.unique(d, return_counts=True) if n < 1000 else _value_counts(d)
+    magnitudes, group = np.unique(np.abs(uniques), return_inverse=True)
+    ties = np.bincount(group, weights=counts)  # answers per |value|
+    mid_rank = np.cumsum(ties) - ties + (ties + 1) / 2  # the average rank of each |value|
+    positive = uniques > 0
+    r_plus = float(np.sum(counts[positive] * mid_rank[group[positive]]))
+    r_minus = n * (n + 1) / 2 - r_plus
+    se = math.sqrt((n * (n + 1) * (2 * n + 1) - float(np.sum(ties ** 3 - ties)) / 2) / 24)
+    z = (r_plus - n * (n + 1) / 4) / se if se > 0 else float("nan")
+    p = min(1.0, 2 * float(_st.norm.sf(abs(z)))) if se > 0 else float("nan")
+    return min(r_plus, r_minus), p
+
+
+def _value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values and their counts by hashing (no sort of the rows)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values)
+    return np.asarray(uniques, dtype=float), np.bincount(codes, minlength=len(uniques)).astype(float)
 
 
 def holm(pvalues) -> np.ndarray:
