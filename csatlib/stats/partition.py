@@ -45,26 +45,38 @@ class GroupSums:
 
 
 def group_sums(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> GroupSums:
-    """The sums of :class:`GroupSums` of the rows with a value (NaN = not answered)."""
+    """The sums of :class:`GroupSums` of the rows with a value (NaN = not answered).
+
+    Three row-length buffers serve every product: at a million rows a new array costs its page
+    faults, which would otherwise dominate these sums."""
     y = np.asarray(values, dtype=float)
-    answered = ~np.isnan(y)
-    y, w, g = y[answered], np.asarray(weights, dtype=float)[answered], np.asarray(groups, dtype=np.int64)[answered]
+    w = np.asarray(weights, dtype=float)
+    g = np.asarray(groups, dtype=np.int64)
+    missing = np.isnan(y)
+    if missing.any():
+        answered = ~missing
+        y, w, g = y[answered], w[answered], g[answered]
+
+    def total(x):
+        return np.bincount(g, weights=x, minlength=n_groups)
+
+    a, b, c = np.empty_like(y), np.empty_like(y), np.empty_like(y)
     n = np.bincount(g, minlength=n_groups)
-    w1 = np.bincount(g, weights=w, minlength=n_groups)
-    w2 = np.bincount(g, weights=w * w, minlength=n_groups)
+    w1 = total(w)
+    w2 = total(np.multiply(w, w, out=a))
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(g, weights=w * y, minlength=n_groups) / w1
+        mean = total(np.multiply(w, y, out=a)) / w1
     # a group is constant when every value equals one of its values (then the mean is that value)
     some = np.zeros(n_groups)
     some[g] = y
-    constant = (n > 0) & (np.bincount(g, weights=y != some[g], minlength=n_groups) == 0)
+    constant = (n > 0) & (total(np.not_equal(y, np.take(some, g, out=a), out=a)) == 0)
     mean[constant] = some[constant]
-    dev = y - mean[g]
-    wd = w * dev
-    return GroupSums(n=n, w1=w1, w2=w2, mean=mean, l1=np.bincount(g, weights=wd, minlength=n_groups),
-                     q1=np.bincount(g, weights=wd * dev, minlength=n_groups),
-                     l2=np.bincount(g, weights=w * wd, minlength=n_groups),
-                     q2=np.bincount(g, weights=w * wd * dev, minlength=n_groups), constant=constant, some=some)
+    dev = np.subtract(y, np.take(mean, g, out=b), out=b)  # each value less its group's mean
+    wd = np.multiply(w, dev, out=a)
+    l1, q1 = total(wd), total(np.multiply(wd, dev, out=c))
+    w2d = np.multiply(wd, w, out=a)
+    l2, q2 = total(w2d), total(np.multiply(w2d, dev, out=c))
+    return GroupSums(n=n, w1=w1, w2=w2, mean=mean, l1=l1, q1=q1, l2=l2, q2=q2, constant=constant, some=some)
 
 
 def partition_means(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int, *,
