@@ -42,9 +42,8 @@ def _arrow(values: pd.Series):
     import pyarrow as pa
 
     arr = values.array
-    if hasattr(arr, "_pa_array"):  # pandas' Arrow-backed strings: no copy
-        data = arr._pa_array
-        return data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
+    if hasattr(arr, "_pa_array"):  # pandas' Arrow-backed strings: no copy (compute takes chunked arrays)
+        return arr._pa_array
     return pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
 
 

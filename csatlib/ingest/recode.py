@@ -232,11 +232,12 @@ def reverse_scale(x: np.ndarray | pd.Series, low: float, high: float):
 
 def analysis_numbers(numbers: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     """The ratings as analysed: reversed items recoded high <-> low on their scale."""
-    out = numbers.copy()
-    for a in spec.answers:
-        if a.reverse and a.column in out.columns and a.scale is not None:
-            out[a.column] = reverse_scale(out[a.column], a.scale.low, a.scale.high)
-    return out
+    reversed_items = {a.column: a.scale for a in spec.answers
+                      if a.reverse and a.column in numbers.columns and a.scale is not None}
+    # the other columns are the same arrays (copy-on-write keeps ``numbers`` safe): nothing is copied
+    return pd.DataFrame({c: reverse_scale(numbers[c], reversed_items[c].low, reversed_items[c].high)
+                         if c in reversed_items else numbers[c] for c in numbers.columns},
+                        index=numbers.index, copy=False)
 
 
 def composite_scores(numbers: pd.DataFrame, dimension: Dimension) -> pd.Series:

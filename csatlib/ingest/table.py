@@ -143,7 +143,7 @@ def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> 
     carriage = "\r" in text
     if carriage:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    if not text or text.isspace():  # (not text.strip(): a copy of the whole file)
         raise InputError(path, "file has no header row or data")
     default = "\t" if path.suffix.lower() == ".tsv" else ","
     layout = sniff_layout(text, wanted_keys, delimiter=source.delimiter, header_row=source.header_row,
@@ -207,7 +207,7 @@ def _parse_arrow(data: bytes, names: list[str], delimiter: str, multiline: bool,
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if not data.strip():
+    if not data or data.isspace():
         return pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
     table = pacsv.read_csv(
         io.BytesIO(data),
@@ -221,7 +221,7 @@ def _parse_arrow(data: bytes, names: list[str], delimiter: str, multiline: bool,
 
 def _parse_pandas(data: bytes, names: list[str], delimiter: str) -> pd.DataFrame:
     """Every cell as text with pandas' C parser, which pads rows with fewer fields than the header."""
-    if not data.strip():
+    if not data or data.isspace():
         return pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
     frame = pd.read_csv(io.BytesIO(data), header=None, names=names, sep=delimiter, dtype=str, encoding="utf-8",
                         keep_default_na=False, na_filter=False, index_col=False, skip_blank_lines=True,
