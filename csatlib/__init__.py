@@ -29,7 +29,7 @@ _EXPORTS = {
     "analysis.kpis": ["kpis", "segment_kpis"],
     "analysis.change": ["compare_waves"],
     "analysis.loyalty": ["loyalty_models", "LoyaltyModel"],
-    "analysis.gap": ["gap_analysis", "GapAnalysis"],
+    "analysis.gap": ["gap_analysis", "gap_mediation", "GapAnalysis"],
     "analysis.drivers": ["key_drivers", "DriverAnalysis", "DriversSkipped", "ipa_quadrants"],
     "analysis.index": ["weighted_index", "index_model", "satisfaction_index", "WeightedIndex", "IndexModel",
                        "IndexAnalysis"],

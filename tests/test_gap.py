@@ -8,7 +8,7 @@ import statsmodels.api as sm
 from scipy import stats as st
 from statsmodels.stats.multitest import multipletests
 
-from csatlib.analysis.gap import gap_analysis
+from csatlib.analysis.gap import gap_analysis, gap_mediation
 from csatlib.spec import parse_spec
 
 from .test_loyalty import SPEC, synthetic
@@ -51,3 +51,15 @@ def test_mediation_subsamples_large_waves_and_says_so():
     spec = parse_spec(SPEC)
     res = gap_analysis(synthetic(True, n=3000), spec, mediation_replicates=20, mediation_max_rows=1000)
     assert res.mediation["n"] == 1000 and "seeded subsample of 1,000 of 3,000" in res.mediation["rows"]
+
+
+def test_the_mediation_computed_apart_is_the_gap_analysis_own():
+    """``csat run`` computes the mediation in its second process: gap_mediation gives exactly the
+    mediation of gap_analysis, which leaves it out with ``mediation=False``."""
+    spec = parse_spec(SPEC)
+    f = synthetic(True)
+    whole = gap_analysis(f, spec, mediation_replicates=50)
+    apart = gap_analysis(f, spec, mediation_replicates=50, mediation=False)
+    assert whole.mediation is not None and apart.mediation is None
+    assert gap_mediation(f, spec, replicates=50) == whole.mediation
+    assert apart.table.equals(whole.table)

@@ -43,7 +43,7 @@ from ..stats.estimators import ALPHA, holm, signed_rank_test, t_interval, weight
 from ..stats.mediation import mediator_ols
 from ..stats.survey import SurveyDesign
 
-__all__ = ["gap_analysis", "MEDIATION_MAX_ROWS", "MEDIATION_REPLICATES"]
+__all__ = ["gap_analysis", "gap_mediation", "MEDIATION_MAX_ROWS", "MEDIATION_REPLICATES"]
 
 MEDIATION_MAX_ROWS = 20_000
 MEDIATION_REPLICATES = 200
@@ -52,12 +52,14 @@ MEDIATION_REPLICATES = 200
 def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
                  mediation_replicates: int = MEDIATION_REPLICATES,
                  mediation_max_rows: int = MEDIATION_MAX_ROWS,
-                 sample_design: SurveyDesign | None = None) -> GapAnalysis | None:
+                 sample_design: SurveyDesign | None = None, mediation: bool = True) -> GapAnalysis | None:
     """Gap statistics of every dimension that has an expectation item.
 
     Returns None when the spec has no such dimension. Each dimension uses the rows that answered
     both its perception and its expectation item. ``sample_design``: the design of ``frame``'s rows
     when they are a domain of a larger sample (:func:`csatlib.analysis.kpis.kpis`).
+    ``mediation=False`` leaves the mediation out (None), for a caller that computes
+    :func:`gap_mediation` elsewhere (``csat run`` does, in its second process).
     """
     dims = spec.gap_dimensions
     if not dims:
@@ -96,9 +98,23 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
         notes.append("The Wilcoxon signed-rank test ignores design weights (there is no weighted version in "
                      "scipy); the t test and all estimates are weighted.")
     disconfirmation = _disconfirmation(frame, spec, dims, w_all, sample_design)
-    mediation = _mediation(frame, spec, dims, w_all, seed, mediation_replicates, mediation_max_rows)
+    found = _mediation(frame, spec, dims, w_all, seed, mediation_replicates, mediation_max_rows) if mediation else None
     return GapAnalysis(table, ModelSummary.from_dict(disconfirmation.to_dict()) if disconfirmation else None,
-                       mediation, bool(spec.weight or spec.weighting), notes)
+                       found, bool(spec.weight or spec.weighting), notes)
+
+
+def gap_mediation(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
+                  replicates: int = MEDIATION_REPLICATES, max_rows: int = MEDIATION_MAX_ROWS,
+                  sample_design: SurveyDesign | None = None) -> dict[str, Any] | None:
+    """The mediation of :func:`gap_analysis` on its own (``GapAnalysis.mediation``, the same
+    numbers): overall gap → satisfaction → first loyalty item; None without gap dimensions, a
+    loyalty or NPS item, or enough answers."""
+    dims = spec.gap_dimensions
+    if not dims:
+        return None
+    sample_design = design_of(frame, spec, sample_design)
+    w_all = row_weights(frame, spec) if sample_design is None else sample_design.weights
+    return _mediation(frame, spec, dims, w_all, seed, replicates, max_rows)
 
 
 def _mean(values: pd.Series, w: np.ndarray) -> float:

@@ -23,7 +23,7 @@ from .previous import PreviousWave, collect_trend, load_previous
 from ..analysis.change import compare_waves
 from ..analysis.verbatims import verbatim_sample
 from ..analysis.drivers import DriversSkipped, key_drivers
-from ..analysis.gap import gap_analysis
+from ..analysis.gap import gap_analysis, gap_mediation
 from ..analysis.index import satisfaction_index
 from ..analysis.loyalty import loyalty_models
 from ..analysis.preconditions import plan_analyses
@@ -278,9 +278,11 @@ def _analyse_with(models: "ForkedCall", clean: pd.DataFrame, spec: Spec, *, wave
         if previous is not None and dimension_scores:
             estimates += compare_waves(dimension_scores, previous.estimates)
     verbatims = verbatim_sample(clean, spec)
-    outcomes = {"gap": _outcome(gap_analysis, clean, plan.gap, sample_design=design), **models.result()}
+    # the gap mediation ran in the second process; it joins the gap analysis below
+    outcomes = {"gap": _outcome(gap_analysis, clean, plan.gap, sample_design=design, mediation=False),
+                **models.result()}
     for name, (_, _, seconds) in outcomes.items():  # the second process's stages count their own time
-        stage = "drivers" if name == "drivers_gap" else name
+        stage = {"drivers_gap": "drivers", "mediation": "gap"}.get(name, name)
         timings.stages[stage] = timings.stages.get(stage, 0.0) + seconds
     # the reasons for skipping are recorded in the order the report lists the analyses
     loyalty = _degenerate_safe(skipped, "loyalty", _replay, outcomes["loyalty"]) or []
@@ -289,6 +291,8 @@ def _analyse_with(models: "ForkedCall", clean: pd.DataFrame, spec: Spec, *, wave
               if not (spec.loyalty or spec.nps) else
               "Satisfaction → loyalty: too few answers with both satisfaction and loyalty.")
     gaps = _degenerate_safe(skipped, "gap", _replay, outcomes["gap"])
+    if gaps is not None:
+        gaps = _degenerate_safe(skipped, "gap", _with_mediation, gaps, outcomes["mediation"])
     if gaps is None:
         _fold(skipped, "gap", "Expectation gaps: no dimension in the spec has an expectation item.")
     else:
@@ -344,9 +348,11 @@ _MODEL_LIBRARIES = ("scipy.stats", "statsmodels.regression.linear_model", "stats
 
 
 def _loyalty_and_drivers(clean: pd.DataFrame, plan, design, *, drivers: bool, gap_drivers: bool) -> dict[str, tuple]:
-    """The loyalty models, the key drivers and (when the drivers exist) the gap drivers, each as
-    ``(outcome, value or exception, seconds)``; :func:`_replay` gives each back as its own call would."""
-    outcomes = {"loyalty": _outcome(loyalty_models, clean, plan.loyalty, sample_design=design)}
+    """The gap mediation, the loyalty models, the key drivers and (when the drivers exist) the gap
+    drivers, each as ``(outcome, value or exception, seconds)``; :func:`_replay` gives each back as
+    its own call would."""
+    outcomes = {"mediation": _outcome(gap_mediation, clean, plan.gap, sample_design=design),
+                "loyalty": _outcome(loyalty_models, clean, plan.loyalty, sample_design=design)}
     if drivers:
         outcomes["drivers"] = _outcome(key_drivers, clean, plan.drivers, "perception")
         if gap_drivers and outcomes["drivers"][0] == "value" and outcomes["drivers"][1] is not None:
@@ -361,6 +367,11 @@ def _outcome(fn, *args, **kwargs) -> tuple:
         return "value", fn(*args, **kwargs), time.perf_counter() - t0
     except Exception as exc:
         return "error", exc, time.perf_counter() - t0
+
+
+def _with_mediation(gaps, mediation: tuple):
+    """The gap analysis with its mediation, computed apart (or its exception raised again)."""
+    return replace(gaps, mediation=_replay(mediation))
 
 
 def _replay(outcome: tuple):
