@@ -26,6 +26,7 @@ import functools
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["redact_text", "redact_series", "clean_text", "cap_text", "PLACEHOLDERS", "MAX_CELL_CHARS"]
@@ -231,5 +232,12 @@ def redact_series(values: pd.Series, limit: int | None = MAX_CELL_CHARS) -> pd.S
         return _redact(value, scan_digits) if limit is None else clean_text(value, limit, scan_digits)
 
     out = values.astype(object)
-    out[candidates] = [one(v, d) for v, d in zip(out[candidates], many_digits[candidates])]
+    # each distinct text once (a comment repeated across respondents is redacted once); whether a
+    # text is scanned for digits depends on the text alone, so one flag per distinct text holds
+    codes, uniques = pd.factorize(out[candidates])
+    scan = np.zeros(len(uniques), dtype=bool)
+    scan[codes] = many_digits[candidates]
+    redacted = np.empty(len(uniques), dtype=object)
+    redacted[:] = [one(v, d) for v, d in zip(uniques, scan)]
+    out[candidates] = redacted[codes]
     return out
