@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from csatlib.ingest.load import read_wave
-from csatlib.ingest.numbers import parse_number, sniff_decimal, to_numbers
+from csatlib.ingest.numbers import missing_mask, parse_number, sniff_decimal, to_numbers
 from csatlib.spec import parse_spec
 from csatlib.validation.check import REASONS_COLUMN, validate_wave, write_validation
 from csatlib.validation.suite import build_suite
@@ -103,3 +103,19 @@ def test_quarantine_keeps_integers_of_typed_files_as_written(tmp_path):
     frame.to_parquet(path)
     res = validate_wave(read_wave(path, spec), "W1", build_suite(spec))
     assert res.quarantine[["rid", "sat", "pa"]].values.tolist() == [["r1", "12", "2"]]
+
+
+def test_a_column_arrow_read_in_several_chunks_reads_as_one():
+    """Arrow's csv reader hands long columns over in chunks; they are read as they are, not
+    concatenated first, with the same numbers, text and normalisation count."""
+    import pyarrow as pa
+
+    cells = ["1", "２", "NA", "4,5", "", " 7 ", "abc", "1 234", "8\u00a0", None]
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(cells[:4]), pa.array(cells[4:])])))
+    whole = pd.Series(pd.array(cells, dtype="string[pyarrow]"))
+    assert chunked.array._pa_array.num_chunks == 2
+    got, want = to_numbers(chunked, "."), to_numbers(whole, ".")
+    pd.testing.assert_series_equal(got[0], want[0])
+    assert got[1] == want[1] == 5  # full-width 2, the decimal comma, the spaces around 7, 1 234 and 8
+    assert missing_mask(chunked).tolist() == missing_mask(whole).tolist()
+    assert sniff_decimal([chunked]) == sniff_decimal([whole]) == ","

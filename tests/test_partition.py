@@ -70,3 +70,15 @@ def test_a_constant_rest_has_an_exact_mean_and_no_variance():
 def test_a_complex_design_is_left_to_one_domain_at_a_time():
     design = SurveyDesign(weights=np.ones(6), strata=np.array(["a", "a", "a", "b", "b", "b"]))
     assert design.partition_means(np.arange(6.0), np.array([0, 1, 0, 1, 0, 1]), 2) is None
+
+
+def test_a_domain_view_of_a_larger_design_gives_its_domain_means():
+    """A batch segment's design is a view of the whole wave's: its one-pass means equal
+    ``mean`` on that view, with the whole design's unit count in the variance."""
+    y, w, g, k = _wave(6, n=4000)
+    whole = SurveyDesign(weights=w)
+    keep = np.arange(len(y)) % 3 != 0
+    view = whole.subset(keep)
+    for j, (inside, rest) in enumerate(view.partition_means(y[keep], g[keep], k)):
+        _close(inside, view.mean(y[keep], g[keep] == j))
+        _close(rest, view.mean(y[keep], g[keep] != j))
