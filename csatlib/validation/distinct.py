@@ -87,7 +87,8 @@ def _whole_number_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | No
     if not len(present):
         return None
     low, high = float(present.min()), float(present.max())
-    if high - low > 1000 or not np.array_equal(present, np.floor(present)):
+    if not (np.isfinite(low) and np.isfinite(high)) or high - low > 1000 \
+            or not np.array_equal(present, np.floor(present)):
         return None
     span = int(high - low) + 1
     raw = np.where(missing, span, x - low).astype(np.int64)  # a missing value is code ``span``
