@@ -156,3 +156,15 @@ def test_odd_numbers_give_gx_row_results():
     key = lambda s: (s["type"], str(s["column"]))  # noqa: E731
     assert sorted(map(summary, got), key=key) == sorted(map(summary, want), key=key)
     assert sum(isinstance(r, RowResult) for r in got) == len(expectations)  # all on distinct values
+
+
+def test_an_expectation_with_a_row_condition_is_left_to_gx_on_the_rows():
+    """A row condition reads other columns of each row, which distinct values cannot carry."""
+    frame = pd.DataFrame({"a": np.resize([1.0, 9.0, 3.0], 60), "g": np.resize(["x", "y"], 60)})
+    e = [{"type": "expect_column_values_to_be_between",
+          "kwargs": {"column": "a", "min_value": 0, "max_value": 5, "row_condition": 'g=="x"',
+                     "condition_parser": "pandas"}}]
+    run = lambda df, ex: gx_validate(df, {"name": "t", "expectations": ex}, {})  # noqa: E731
+    got, = validate_on_distinct_values(frame, e, run)
+    want, = validate_on_distinct_values(frame, e, run, max_distinct_share=None)
+    assert not isinstance(got, RowResult) and summary(got) == summary(want)

@@ -142,8 +142,8 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
         if kind in SCHEMA_EXPECTATIONS and n:  # about the columns, not the rows
             on_columns.append(e)
             continue
-        if col not in frame.columns or max_distinct_share is None:
-            on_rows.append(e)
+        if col not in frame.columns or max_distinct_share is None or (e.get("kwargs") or {}).get("row_condition"):
+            on_rows.append(e)  # (a row condition reads other columns of the row: only GX on the rows can apply it)
             continue
         if kind == UNIQUE:
             on_suspects.append(e)
