@@ -83,7 +83,8 @@ def collapse(values: np.ndarray | pd.DataFrame | tuple, weights: np.ndarray | No
     k = int(codes.max()) + 1
     first = np.full(k, -1)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # first row of each pattern
-    return Patterns(values=np.column_stack([b[first] for b in blocks]), weight=np.bincount(codes, weights=w, minlength=k),
+    return Patterns(values=np.column_stack([b[first] for b in blocks]),
+                    weight=np.bincount(codes, weights=w, minlength=k),
                     weight_sq=np.bincount(codes, weights=w * w, minlength=k),
                     count=np.bincount(codes, minlength=k), columns=tuple(columns or ()), index=codes)
 

@@ -6,8 +6,9 @@ Facts this module is built on (measured on statsmodels 0.15, checked again in te
   with ``weights = count`` has the wrong degrees of freedom. :func:`fit_linear` therefore computes
   the coefficients and the HC sandwich itself: bread (X'ΩX)⁻¹ with Ω = count × design weight;
   per-group leverage hᵍ = wᵍ xᵍ'(X'ΩX)⁻¹xᵍ (each row's own leverage, identical within a group);
-  meat Σ cᵍ (wᵍ eᵍ)² / (1 − hᵍ)^k xᵍxᵍ'. Groups are distinct (x, y, design weight) patterns, so the
-  result equals statsmodels ``WLS(...).fit(cov_type="HC3")`` on the rows exactly.
+  meat Σ cᵍ (wᵍ eᵍ)² / (1 − hᵍ)^k xᵍxᵍ'. For the HC sandwich, groups are distinct (x, y, design
+  weight) patterns, so the result equals statsmodels ``WLS(...).fit(cov_type="HC3")`` on the rows
+  exactly; the design-based and classical fits need only Σw per distinct (x, y).
 * ``OrderedModel`` ignores ``freq_weights`` silently and defaults to probit.
   :class:`WeightedOrderedModel` weights ``loglike`` (score and Hessian follow, numerically),
   starts from weighted category frequencies, is fitted by BFGS with ``distr="logit"``, and sets
