@@ -35,7 +35,7 @@ from scipy import stats as st
 
 from ..frame import gap_column, row_weights
 from ..sampling import design_based, design_of
-from .preconditions import regression_problem
+from .preconditions import mediation_inputs, regression_problem
 from ..stats.models import LinearFit, fit_linear
 from ..results import GapAnalysis, ModelSummary
 from ..spec import Spec
@@ -98,7 +98,7 @@ def gap_analysis(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
         notes.append("The Wilcoxon signed-rank test ignores design weights (there is no weighted version in "
                      "scipy); the t test and all estimates are weighted.")
     disconfirmation = _disconfirmation(frame, spec, dims, w_all, sample_design)
-    found = _mediation(frame, spec, dims, w_all, seed, mediation_replicates, mediation_max_rows) if mediation else None
+    found = _mediation(frame, spec, w_all, seed, mediation_replicates, mediation_max_rows) if mediation else None
     return GapAnalysis(table, ModelSummary.from_dict(disconfirmation.to_dict()) if disconfirmation else None,
                        found, bool(spec.weight or spec.weighting), notes)
 
@@ -109,12 +109,11 @@ def gap_mediation(frame: pd.DataFrame, spec: Spec, seed: int = 20261123,
     """The mediation of :func:`gap_analysis` on its own (``GapAnalysis.mediation``, the same
     numbers): overall gap → satisfaction → first loyalty item; None without gap dimensions, a
     loyalty or NPS item, or enough answers."""
-    dims = spec.gap_dimensions
-    if not dims:
+    if not spec.gap_dimensions:
         return None
     sample_design = design_of(frame, spec, sample_design)
     w_all = row_weights(frame, spec) if sample_design is None else sample_design.weights
-    return _mediation(frame, spec, dims, w_all, seed, replicates, max_rows)
+    return _mediation(frame, spec, w_all, seed, replicates, max_rows)
 
 
 def _mean(values: pd.Series, w: np.ndarray) -> float:
@@ -134,23 +133,15 @@ def _disconfirmation(frame, spec, dims, w_all, sample_design=None) -> LinearFit 
                       name=f"disconfirmation regression: satisfaction on gaps ({'design-based' if sub else 'HC3'})")
 
 
-def _mediation(frame, spec, dims, w_all, seed, replicates, max_rows) -> dict[str, Any] | None:
+def _mediation(frame, spec, w_all, seed, replicates, max_rows) -> dict[str, Any] | None:
     """Overall gap → satisfaction → loyalty with statsmodels' Mediation (see the module docstring)."""
     if not spec.loyalty and not spec.nps:
         return None
     from statsmodels.regression.linear_model import OLS
     from statsmodels.stats.mediation import Mediation
 
-    if spec.loyalty:
-        outcome_col, outcome_label = spec.loyalty[0].column, spec.loyalty[0].title
-        outcome = pd.to_numeric(frame[outcome_col], errors="coerce").to_numpy(float)
-    else:
-        rec = pd.to_numeric(frame[spec.nps.column], errors="coerce").to_numpy(float)
-        outcome, outcome_label = np.where(np.isnan(rec), np.nan, (rec >= 9).astype(float)), "promoter status"
+    gap, outcome, outcome_label = mediation_inputs(frame, spec)  # the mean over the gaps answered
     sat = pd.to_numeric(frame[spec.satisfaction.column], errors="coerce").to_numpy(float)
-    block = np.column_stack([frame[gap_column(d.name)].to_numpy(float) for d in dims])
-    answered = (~np.isnan(block)).sum(axis=1)
-    gap = np.where(answered > 0, np.nansum(block, axis=1) / np.maximum(answered, 1), np.nan)  # mean of answered
     keep = ~np.isnan(sat) & ~np.isnan(outcome) & ~np.isnan(gap) & np.isfinite(w_all) & (w_all > 0)
     n = int(keep.sum())
     if n < 30 or regression_problem(np.column_stack([gap, sat])[keep], outcome[keep], w_all[keep]):

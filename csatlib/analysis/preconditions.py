@@ -273,9 +273,16 @@ def mediation_inputs(frame: pd.DataFrame, spec: Spec, num=None) -> tuple[np.ndar
     else:
         rec = num(spec.nps.column)
         outcome, label = np.where(np.isnan(rec), np.nan, (rec >= 9).astype(float)), "promoter status"
-    block = np.column_stack([frame[gap_column(d.name)].to_numpy(dtype=float) for d in spec.gap_dimensions])
-    answered = (~np.isnan(block)).sum(axis=1)
-    exposure = np.where(answered > 0, np.nansum(block, axis=1) / np.maximum(answered, 1), np.nan)
+    # each respondent's mean over the gaps answered, summed column by column (no rows × gaps copies)
+    total = np.zeros(len(frame))
+    answered = np.zeros(len(frame))
+    for d in spec.gap_dimensions:
+        gap = frame[gap_column(d.name)].to_numpy(dtype=float)
+        has = ~np.isnan(gap)
+        total += np.where(has, gap, 0.0)
+        answered += has
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exposure = np.where(answered > 0, total / answered, np.nan)
     return exposure, outcome, label
 
 
