@@ -13,13 +13,12 @@ approximation otherwise.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Patterns", "collapse", "poisson_bootstrap_weights"]
+__all__ = ["Patterns", "collapse", "poisson_bootstrap_weights", "value_codes"]
 
 
 @dataclass(frozen=True)
@@ -93,13 +92,23 @@ def collapse(values: np.ndarray | pd.DataFrame | tuple, weights: np.ndarray | No
 _DIRECT_RANGE = 1 << 16
 
 
-def _column_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes 0 .. size − 1 increasing with the values, and size (not necessarily dense)."""
-    low, high = float(values.min()), float(values.max())
-    if high - low < _DIRECT_RANGE and low == math.floor(low) and np.array_equal(values, np.floor(values)):
-        return (values - low).astype(np.int64), int(high - low) + 1
+def value_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0 .. size − 1 of a float column, increasing with the values, and ``size`` (codes need
+    not all be used). A missing value (NaN) is code 0. Whole numbers in a short range (ratings)
+    are read off their values; any other column is factorised.
+
+    >>> value_codes(np.array([3.0, np.nan, 1.0, 3.0]))
+    (array([3, 0, 1, 3]), 4)
+    """
+    missing = np.isnan(values)
+    present = values[~missing] if missing.any() else values
+    if len(present):
+        low, high = float(present.min()), float(present.max())
+        if (np.isfinite(low) and np.isfinite(high) and high - low < _DIRECT_RANGE
+                and np.array_equal(present, np.floor(present))):
+            return np.where(missing, 0, values - low + 1).astype(np.int64), int(high - low) + 2
     codes, uniques = pd.factorize(values, sort=True)
-    return codes + 1, len(uniques) + 1  # a missing value (-1) gets a code of its own
+    return codes + 1, len(uniques) + 1
 
 
 def _pattern_codes(columns: list[np.ndarray]) -> np.ndarray:
@@ -109,7 +118,7 @@ def _pattern_codes(columns: list[np.ndarray]) -> np.ndarray:
     key = np.zeros(len(columns[0]), dtype=np.int64)
     radix = 1
     for values in columns:
-        codes, size = _column_codes(values)
+        codes, size = value_codes(values)
         if radix > (2 ** 62) // size:  # the combined key would overflow: fall back to a groupby
             frame = pd.DataFrame({j: c for j, c in enumerate(columns)})
             return frame.groupby(list(frame.columns), sort=True, dropna=False).ngroup().to_numpy()

@@ -215,7 +215,7 @@ def signed_rank_test(values) -> tuple[float, float]:
     n = len(d)
     if n == 0:
         return float("nan"), float("nan")
-    uniques, counts = np.unique(d, return_counts=True) if n < 1000 else _value_counts(d)
+    uniques, counts = _value_counts(d)
     magnitudes, group = np.unique(np.abs(uniques), return_inverse=True)
     ties = np.bincount(group, weights=counts)  # answers per |value|
     mid_rank = np.cumsum(ties) - ties + (ties + 1) / 2  # the average rank of each |value|

@@ -174,7 +174,7 @@ def validate_wave(wave: Wave, wave_label: str, suite: dict[str, Any]) -> Validat
                               index=frame.index[keep], copy=False)
         rated = [c for c in values.columns if c in {a.column for a in spec.answers}]
         values = pd.concat([analysis_numbers(values[rated], spec), values.drop(columns=rated)], axis=1)
-        columns = {col: values[col].astype("float64") for col in numeric}
+        columns = {col: values[col] for col in numeric}
     vframe = None  # done with: freed before the clean rows are copied
     clean = pd.DataFrame({col: columns[col] if col in columns else frame[col].loc[keep] for col in frame.columns},
                          index=frame.index[keep], copy=False)

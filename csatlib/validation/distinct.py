@@ -25,6 +25,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..stats.collapse import value_codes
+
 __all__ = ["CELL_EXPECTATIONS", "SCHEMA_EXPECTATIONS", "MAX_DISTINCT_SHARE", "RowResult", "validate_on_distinct_values"]
 
 # expectations decided cell by cell (GX "column map" expectations; a ``mostly`` share is then a
@@ -63,41 +65,21 @@ class RowResult:
 
 def _column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code of each row, row position of each code's first occurrence); missing values get a code."""
-    direct = _whole_number_codes(values)
-    if direct is not None:
-        return direct
-    if values.dtype != np.float64 and len(values) and values.isna().all():  # a text column nobody needed
+    if values.dtype == np.float64:  # ratings are coded from their values, not hashed
+        codes, size = value_codes(values.to_numpy())
+    elif len(values) and values.isna().all():  # a text column nobody needed
         return np.zeros(len(values), dtype=np.uint8), np.zeros(1, dtype=np.int64)
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        size = len(uniques)
     firsts = pd.Series(codes).drop_duplicates()  # hashing, not sorting: each code at its first row
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[firsts.to_numpy()] = firsts.index.to_numpy()
-    # the smallest integer type that holds the codes: a million rows of a rating in 1 MB, not 8
-    return np.asarray(codes).astype(np.min_scalar_type(max(len(uniques) - 1, 0))), first
-
-
-def _whole_number_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_column_codes` of a float column of whole numbers in a short range (a rating), read
-    off the values instead of hashed; None for any other column."""
-    if values.dtype != np.float64 or not len(values):
-        return None
-    x = values.to_numpy()
-    missing = np.isnan(x)
-    present = x[~missing] if missing.any() else x
-    if not len(present):
-        return None
-    low, high = float(present.min()), float(present.max())
-    if not (np.isfinite(low) and np.isfinite(high)) or high - low > 1000 \
-            or not np.array_equal(present, np.floor(present)):
-        return None
-    span = int(high - low) + 1
-    raw = np.where(missing, span, x - low).astype(np.int64)  # a missing value is code ``span``
-    firsts = pd.Series(raw).drop_duplicates()  # each code at its first row
-    first = np.full(span + 1, -1, dtype=np.int64)
+    first = np.full(size, -1, dtype=np.int64)
     first[firsts.to_numpy()] = firsts.index.to_numpy()
     used = first >= 0
-    dense = np.cumsum(used) - 1
-    return dense[raw].astype(np.min_scalar_type(max(int(used.sum()) - 1, 0))), first[used]
+    if not used.all():  # codes read off the values skip the values nobody gave: number them densely
+        codes, first = (np.cumsum(used) - 1)[codes], first[used]
+    # the smallest integer type that holds the codes: a million rows of a rating in 1 MB, not 8
+    return np.asarray(codes).astype(np.min_scalar_type(max(len(first) - 1, 0))), first
 
 
 def _expectation_column(e: dict[str, Any]) -> str | None:
