@@ -10,7 +10,7 @@ import functools
 import re
 from pathlib import Path
 
-__all__ = ["notebook_to_html", "FontSubset", "embed_cjk_font", "TEMPLATE_DIR"]
+__all__ = ["notebook_to_html", "FontSubset", "embed_cjk_font", "subset_woff", "TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -93,7 +93,7 @@ class FontSubset:
 
     def _build(self) -> None:
         try:
-            self._woff = _subset_woff(self.chars) if self.chars else None
+            self._woff = subset_woff(self.chars) if self.chars else None
         except Exception:  # a page without the embedded font still renders where CJK fonts exist
             self._woff = None
         try:
@@ -107,7 +107,14 @@ class FontSubset:
         return self._woff if chars <= self.chars else None
 
 
-def _subset_woff(chars: set[int] | frozenset[int]) -> bytes | None:
+@functools.lru_cache(maxsize=8)
+def subset_woff(chars: frozenset[int]) -> bytes | None:
+    """The Noto Sans CJK SC glyphs of the code points ``chars`` as a WOFF font (no hinting, name
+    table reduced to family and style), or None when the font is not installed.
+
+    The last few sets of characters are kept: a batch worker whose next segment shows the same
+    characters (the same labels, comments without new ones) skips a subsetting of about 0.3 s.
+    """
     import io
 
     from .charts import cjk_font_path
@@ -127,7 +134,10 @@ def _subset_woff(chars: set[int] | frozenset[int]) -> bytes | None:
     subsetter.populate(unicodes=set(chars))
     subsetter.subset(font)
     buf = io.BytesIO()
-    subset.save_font(font, buf, options)
+    try:
+        subset.save_font(font, buf, options)
+    finally:
+        font.close()
     return buf.getvalue()
 
 
@@ -145,7 +155,7 @@ def embed_cjk_font(page: str, prepared: FontSubset | None = None) -> str:
         return page
     woff = prepared.woff_for(chars) if prepared is not None else None
     if woff is None:
-        woff = _subset_woff(chars)
+        woff = subset_woff(frozenset(chars))
     if woff is None:
         return page
     data = base64.b64encode(woff).decode("ascii")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import InputError, first_line
 from ..output import atomic_write_json, to_jsonable
-from ..stats.estimators import ALPHA
+from ..stats.levels import ALPHA
 from ..theme_results import ThemeAnalysis
 from .banner import BANNER_TIDY_COLUMNS, BANNER_TOTAL, BannerTables
 from .estimate import Estimate

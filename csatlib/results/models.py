@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..stats.estimators import ALPHA
+from ..stats.levels import ALPHA
 
 from .estimate import Estimate, TableRepr, as_frame, as_records
 

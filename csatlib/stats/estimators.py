@@ -17,12 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
+from .levels import ALPHA, CONFIDENCE
+
 __all__ = ["MeanEstimate", "kish_n_eff", "weighted_average", "weighted_mean", "t_interval", "z_interval", "wilson_interval",
            "newcombe_interval", "nps_scores", "signed_rank_test", "welch_test", "z_test", "two_proportion_z_test", "holm",
            "CONFIDENCE"]
-
-CONFIDENCE = 0.95
-ALPHA = 1 - CONFIDENCE  # the level of every test the report may call "significant"
 
 
 @dataclass(frozen=True)
