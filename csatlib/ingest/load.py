@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..concurrency import map_in_threads
 from ..frame import DERIVED_PREFIX
 from ..spec import Spec
 from .headers import match_headers
@@ -256,35 +257,43 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
         raise InputError(path, f"column {reserved[0]!r} uses the reserved prefix {DERIVED_PREFIX!r}")
     frame = frame.reset_index(drop=True)
     may_be_long = table.longest is None or table.longest > MAX_CELL_CHARS
-    for col in spec.text:
-        before = (frame[col].astype("string").str.len() > MAX_CELL_CHARS).fillna(False).sum() if may_be_long else 0
-        frame[col] = redact_series(frame[col])
-        if before:
-            notes.append(f"{col}: {int(before)} cell{'s' if before > 1 else ''} longer than {MAX_CELL_CHARS:,} "
-                         f"characters cut")
-    numeric = _numeric_columns(spec)
+    free_text = [col for col in spec.text if col in frame.columns]
+    cap_notes: list[str] = []
     if table.text and may_be_long:
-        _cap_cells(frame, set(spec.text), notes)
-    raw = frame
+        _cap_cells(frame, set(spec.text), cap_notes)
+    numeric = _numeric_columns(spec)
     decimal = spec.data_source.decimal or (sniff_decimal([frame[c] for c in numeric]) if table.text else None)
-    out: dict[str, pd.Series] = {}
-    normalised: dict[str, int] = {}
     text_cols = set(_text_columns(spec))
-    for col in frame.columns:
-        values = frame[col]
+
+    def convert(item: tuple[str, pd.Series]) -> tuple[pd.Series, int]:
+        col, values = item
         if col in numeric:
-            out[col], count = to_numbers(values, decimal or ".")
-            if count:
-                normalised[col] = count
-        elif table.text:
+            return to_numbers(values, decimal or ".")
+        if table.text:
             missing = missing_mask(values) if len(values) else np.zeros(0, dtype=bool)
-            out[col] = values.where(~missing) if missing.any() else values  # no copy when nothing is missing
-        elif col in text_cols:
-            out[col] = _labelled(values, labels.get(col), col in spec.segments or col in spec.categories)
-        else:
-            out[col] = values
+            return (values.where(~missing) if missing.any() else values), 0  # no copy when nothing is missing
+        if col in text_cols:
+            return _labelled(values, labels.get(col), col in spec.segments or col in spec.categories), 0
+        return values, 0
+
+    def redact() -> None:  # pure Python: runs in this thread while the other columns are converted
+        for col in free_text:
+            before = (frame[col].astype("string").str.len() > MAX_CELL_CHARS).fillna(False).sum() \
+                if may_be_long else 0
+            frame[col] = redact_series(frame[col])
+            if before:
+                notes.append(f"{col}: {int(before)} cell{'s' if before > 1 else ''} longer than "
+                             f"{MAX_CELL_CHARS:,} characters cut")
+
+    others = [(col, frame[col]) for col in frame.columns if col not in set(free_text)]
+    converted = dict(zip([col for col, _ in others], map_in_threads(convert, others, meanwhile=redact)))
+    notes += cap_notes
+    raw = frame
+    converted.update(zip(free_text, map(convert, [(col, frame[col]) for col in free_text])))
+    normalised = {col: converted[col][1] for col in frame.columns if converted[col][1]}
     # copy=False: each column keeps its own array (consolidating them would copy every number once more)
-    frame = pd.DataFrame(out, index=frame.index, columns=list(frame.columns), copy=False)
+    frame = pd.DataFrame({col: converted[col][0] for col in frame.columns}, index=frame.index,
+                         columns=list(frame.columns), copy=False)
     if normalised:
         notes.append("numbers normalised before validation: " +
                      ", ".join(f"{c} {n}" for c, n in normalised.items()))

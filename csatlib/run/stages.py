@@ -21,6 +21,7 @@ import pandas as pd
 from .parallel import ForkedCall
 from .previous import PreviousWave, collect_trend, load_previous
 from ..analysis.change import compare_waves
+from ..concurrency import import_in_background
 from ..analysis.verbatims import verbatim_sample
 from ..analysis.drivers import DriversSkipped, key_drivers
 from ..analysis.gap import gap_analysis, gap_mediation
@@ -76,7 +77,7 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
     notebook session wants).
     """
     timings = timings or Timings()
-    gx_import = _import_in_background("great_expectations")  # 2-3 s of imports, overlapped with the read
+    gx_import = import_in_background("great_expectations")  # 2-3 s of imports, overlapped with the read
     with timings.stage("load"):
         loaded = loaded if loaded is not None else read_wave(data, spec)
     if gx_import is not None:
@@ -100,29 +101,6 @@ def validate_file(data: str | Path, spec: Spec, wave: str, suite_dir: str | Path
              + (f", {result.rows_screened_out} screened out" if result.rows_screened_out else "")
              + (" — BLOCKED" if result.blocked else ""))
     return loaded, result
-
-
-def _import_in_background(module: str):
-    """Start importing ``module`` in a daemon thread; returns the thread (None if already imported).
-
-    Join the thread before importing anything from ``module`` elsewhere: a package with circular
-    imports imported from two threads at once can fail with "partially initialized module". A
-    failure is left for the later import to raise."""
-    import sys
-    import threading
-
-    if module in sys.modules:
-        return None
-
-    def work() -> None:
-        try:
-            importlib.import_module(module)
-        except BaseException:
-            pass
-
-    thread = threading.Thread(target=work, name=f"csat-import-{module}", daemon=True)
-    thread.start()
-    return thread
 
 
 def stack_versions() -> dict[str, str]:

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..concurrency import map_in_threads
 from ..stats.collapse import value_codes
 
 __all__ = ["CELL_EXPECTATIONS", "SCHEMA_EXPECTATIONS", "MAX_DISTINCT_SHARE", "RowResult", "validate_on_distinct_values"]
@@ -115,8 +116,17 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
         rows; None validates everything on the rows (GX alone, the reference the tests compare with).
     """
     n = len(frame)
-    codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     many: dict[str, bool] = {}  # columns with too many distinct values to collapse
+    for e in expectations:
+        col = _expectation_column(e)
+        if (e.get("type") in CELL_EXPECTATIONS and col in frame.columns and col not in many
+                and max_distinct_share is not None and not (e.get("kwargs") or {}).get("row_condition")):
+            many[col] = _too_many_to_collapse(frame[col], max_distinct_share)
+    coded = [col for col, too_many in many.items() if not too_many]
+    # each column coded on its own: pandas' and numpy's kernels run two columns at once
+    codes = dict(zip(coded, map_in_threads(_column_codes, [frame[col] for col in coded])))
+    for col in coded:
+        many[col] = len(codes[col][1]) > max(1.0, max_distinct_share * n)
     on_values, on_rows, on_columns, on_suspects = [], [], [], []
     for e in expectations:
         col = _expectation_column(e)
@@ -133,11 +143,6 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
         if kind not in CELL_EXPECTATIONS:
             on_rows.append(e)
             continue
-        if col not in many:
-            many[col] = _too_many_to_collapse(frame[col], max_distinct_share)
-            if not many[col]:
-                codes[col] = _column_codes(frame[col])
-                many[col] = len(codes[col][1]) > max(1.0, max_distinct_share * n)
         if not many[col]:
             on_values.append(e)
         elif kind in SUSPECT_EXPECTATIONS:
