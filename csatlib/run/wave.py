@@ -11,6 +11,7 @@ import errno
 import gc
 import os
 import tempfile
+import time
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -191,15 +192,15 @@ def output_errors(folder: Path, what: str, consequence: str):
         raise InputError(folder, f"cannot write {what} ({describe_os_error(failure)}); {consequence}") from None
 
 
-def validate_for_run(data, spec, wave: str, suite_dir, progress, timings=None):
+def validate_for_run(data, spec, wave: str, suite_dir, progress, timings=None, loaded=None):
     """:func:`~csatlib.run.stages.validate_file`, with a failure to store the expectation suite
-    (full disk, read-only folder) as one error line."""
+    (full disk, read-only folder) as one error line (``loaded``: the file already read)."""
     from ..validation.suite import suite_path
     from .stages import validate_file
 
     folder = suite_path(spec, suite_dir).parent
     with output_errors(folder, "the expectation suite", "nothing was published"):
-        return validate_file(data, spec, wave, suite_dir, progress, timings)
+        return validate_file(data, spec, wave, suite_dir, progress, timings, loaded=loaded)
 
 
 def publish_validation(validation, target: Path, wave: str) -> None:
@@ -224,20 +225,32 @@ def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, 
     from ..report.index import write_index
     from ..report.notebook import WarmKernel, execute_notebook
     from ..validation.check import write_validation
-    from .previous import load_previous
+    from ..concurrency import import_in_background
+    from ..ingest.load import read_wave
     from .publish import LEDGER, discard, publish, recover, staging_dir
-    from .stages import Timings, analyse_validated
 
     said = recover(target)  # a switch that a killed run left half done
     if said:
         progress(said)
-    timings = Timings()
     unchanged = "the earlier report of this wave is unchanged" if (target / "results.json").exists() else \
         "no report of this wave was published"
     kernel = WarmKernel(notebook.parent)  # starts while we validate and analyse
     browser = None
     try:
-        loaded, validation = validate_for_run(data, spec, wave, suite_dir, progress, timings)
+        # the analysis stack and Great Expectations (2-3 s of imports) are imported in the gaps of
+        # the read (Arrow's parser and numpy's scans leave the interpreter free)
+        imports = import_in_background("csatlib.run.stages", "great_expectations")
+        started = time.perf_counter()
+        read = read_wave(data, spec)
+        read_seconds = time.perf_counter() - started
+        if imports is not None:
+            imports.join()
+        from .previous import load_previous
+        from .stages import Timings, analyse_validated
+
+        timings = Timings(stages={"load": read_seconds})
+        loaded, validation = validate_for_run(data, spec, wave, suite_dir, progress, timings, loaded=read)
+        del read
         loaded = loaded.without_rows()  # the clean and quarantined rows are all the run needs from here
         gc.collect()  # pandas objects hold reference cycles: free the loaded rows now, before the analyses
         if validation.blocked:
