@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csatlib.concurrency import import_in_background, map_in_threads, thread_count
+from csatlib.concurrency import import_in_background, in_background, map_in_threads, thread_count
 from csatlib.ingest.load import read_wave
 from csatlib.spec import load_spec
 
@@ -63,6 +63,15 @@ def test_a_failure_meanwhile_is_raised_after_the_calls_stop():
     with pytest.raises(KeyError, match="meanwhile"):
         map_in_threads(started.append, range(10), meanwhile=meanwhile)
     assert not any(t.name.startswith("csat-column") for t in threading.enumerate())  # no thread left behind
+
+
+@pytest.mark.parametrize("parallel", ["1", "0"])
+def test_work_in_background_gives_its_value_or_raises_its_exception(monkeypatch, parallel):
+    monkeypatch.setenv("CSAT_PARALLEL", parallel)
+    assert in_background(sorted, [3, 1, 2])() == [1, 2, 3]
+    failing = in_background(int, "not a number")
+    with pytest.raises(ValueError, match="not a number"):
+        failing()
 
 
 def test_import_in_background_imports_and_skips_what_is_imported():

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..concurrency import map_in_threads
+from ..concurrency import in_background, map_in_threads
 from ..frame import DERIVED_PREFIX
 from ..spec import Spec
 from .headers import match_headers
@@ -235,6 +235,7 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     ('utf-8', ',', ('email', 'phone'))
     """
     path = Path(path)
+    sha256 = in_background(_sha256, path)  # hashing leaves the interpreter free: it runs beside the read
     table = read_table(path, spec)
     frame, notes = table.frame, list(table.notes)
     wanted = wanted_columns(spec)
@@ -300,7 +301,7 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     declared = spss_missing(path) if table.file_format == "sav" else {}
     view = answer_view(frame, spec, declared)
     frame = add_derived_columns(frame, spec, declared, view)
-    return Wave(frame=frame, spec=spec, path=path, sha256=_sha256(path), file_format=table.file_format,
+    return Wave(frame=frame, spec=spec, path=path, sha256=sha256(), file_format=table.file_format,
                 encoding=table.encoding, value_labels=labels, pii_dropped=pii, raw=raw,
                 encoding_source=table.encoding_source, delimiter=table.delimiter, decimal=decimal,
                 sheet=table.sheet, header_row=table.header_row, normalised=normalised, renamed=renamed,
