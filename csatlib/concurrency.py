@@ -74,16 +74,6 @@ def in_background(fn: Callable[..., R], *args) -> Callable[[], R]:
     """
     import threading
 
-    if thread_count() <= 1:
-        try:
-            value = fn(*args)
-        except BaseException as exc:
-            error = exc
-
-            def raise_it():
-                raise error
-            return raise_it
-        return lambda: value
     outcome: list = []
 
     def work() -> None:
@@ -92,11 +82,16 @@ def in_background(fn: Callable[..., R], *args) -> Callable[[], R]:
         except BaseException as exc:
             outcome.append((False, exc))
 
-    thread = threading.Thread(target=work, name=f"csat-{getattr(fn, '__name__', 'work')}", daemon=True)
-    thread.start()
+    thread = None
+    if thread_count() <= 1:
+        work()
+    else:
+        thread = threading.Thread(target=work, name=f"csat-{getattr(fn, '__name__', 'work')}", daemon=True)
+        thread.start()
 
-    def result():
-        thread.join()
+    def result() -> R:
+        if thread is not None:
+            thread.join()
         ok, value = outcome[0]
         if not ok:
             raise value

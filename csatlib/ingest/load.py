@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
 from ..concurrency import in_background, map_in_threads
+from ..errors import InputError
 from ..frame import DERIVED_PREFIX
 from ..spec import Spec
 from .headers import match_headers
@@ -286,7 +286,7 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
                 notes.append(f"{col}: {int(before)} cell{'s' if before > 1 else ''} longer than "
                              f"{MAX_CELL_CHARS:,} characters cut")
 
-    others = [(col, frame[col]) for col in frame.columns if col not in set(free_text)]
+    others = [(col, frame[col]) for col in frame.columns if col not in free_text]
     converted = dict(zip([col for col, _ in others], map_in_threads(convert, others, meanwhile=redact)))
     notes += cap_notes
     raw = frame

@@ -21,7 +21,6 @@ import pandas as pd
 from .parallel import ForkedCall
 from .previous import PreviousWave, collect_trend, load_previous
 from ..analysis.change import compare_waves
-from ..concurrency import import_in_background
 from ..analysis.verbatims import verbatim_sample
 from ..analysis.drivers import DriversSkipped, key_drivers
 from ..analysis.gap import gap_analysis, gap_mediation
@@ -36,6 +35,7 @@ from ..analysis.answers import nonsubstantive_answers
 from ..analysis.composites import composite_reliability
 from ..analysis.multiple import multiple_response_shares
 from ..analysis.stated import stated_vs_derived
+from ..concurrency import import_in_background
 from ..errors import InputError, ValidationBlocked
 from ..sampling import DesignError, Domain, domain_weighting, weigh_sample
 from ..results import Provenance, QualitySummary, Results

@@ -219,14 +219,14 @@ def publish_validation(validation, target: Path, wave: str) -> None:
 
 def _run_locked(data, spec, wave, out: Path, target: Path, previous, suite_dir, progress, notebook: Path) -> Path:
     """The body of :func:`run_wave`, run while holding the wave's lock."""
+    from ..concurrency import import_in_background
     from ..errors import NotebookFailed
+    from ..ingest.load import read_wave
     from ..output import atomic_write_text
     from ..report.html import FontSubset, notebook_to_html
     from ..report.index import write_index
     from ..report.notebook import WarmKernel, execute_notebook
     from ..validation.check import write_validation
-    from ..concurrency import import_in_background
-    from ..ingest.load import read_wave
     from .publish import LEDGER, discard, publish, recover, staging_dir
 
     said = recover(target)  # a switch that a killed run left half done
