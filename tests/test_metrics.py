@@ -130,6 +130,23 @@ def test_missing_segment_values_form_their_own_group(spec, frame):
     assert missing and missing[0].n == 30
 
 
+def test_segments_are_listed_as_the_spec_then_value_counts_order_them(spec, frame):
+    """Listed categories first, in the spec's order; then every other label by size, equal sizes in
+    the order the rows first show them (pandas' value_counts of the labels is the reference)."""
+    f = frame.copy()
+    f["城市"] = f["城市"].astype(object)
+    f.loc[:39, "城市"] = np.nan  # missing comes first in the rows
+    f.loc[40:79, "城市"] = "深圳"  # as many as the missing ones
+    f.loc[80:99, "城市"] = "成都"
+    f.loc[100:119, "城市"] = 7  # a number among the labels
+    labels = f["城市"].astype(object).where(f["城市"].notna(), "(missing)").astype(str)
+    listed = [v for v in ("北京", "上海", "广州") if v in set(labels)]
+    expected = listed + [v for v in labels.value_counts().index if v not in listed]
+    got = list(dict.fromkeys(e.segment["城市"] for e in segment_kpis(f, spec) if e.id == "satisfaction.score"))
+    assert got == expected
+    assert got[len(listed):len(listed) + 2] == ["(missing)", "深圳"]  # a tie, in order of first row
+
+
 @pytest.mark.parametrize("change, text", [
     (Estimate("change.nps", 4.2, p=0.004, p_adjusted=0.012, significant=True),
      "NPS rose 4.2 points to 31.0, a significant but small change (p = 0.012, Holm-adjusted)."),

@@ -293,10 +293,10 @@ def _segment_estimates(frame: pd.DataFrame, spec: Spec, inputs: list[KpiInput],
     out: list[Estimate] = []
     tested: list[int] = []
     for col in columns:
-        labels, label_codes = _segment_labels(frame[col])
-        values = _ordered_values(labels, segment_order(spec, col))
+        label_of, labels = _segment_labels(frame[col])
+        values = _ordered_values(label_of, labels, segment_order(spec, col))
         position = {v: i for i, v in enumerate(values)}
-        groups = np.array([position[v] for v in label_codes[1]], dtype=np.int64)[label_codes[0]]
+        groups = np.array([position[v] for v in labels], dtype=np.int64)[label_of]
         # each segment and the rest of the sample, for every input at once (None: one domain at a time)
         split = [_partition_means(design, inp.values, w, groups, len(values)) for inp in inputs]
         for g, value in enumerate(values):
@@ -345,21 +345,25 @@ def design_test(design: SurveyDesign, values: np.ndarray, mask: np.ndarray) -> T
                       f"design-based t test of the difference (df = {df:g})")
 
 
-def _segment_labels(column: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, list[str]]]:
-    """Each row's segment label (its value as text, ``(missing)`` for none) and the same as
-    (code per row, label per code); labelled per distinct value, not per row."""
+def _segment_labels(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's segment label (its value as text, ``(missing)`` for none) as (code per row, label
+    per code); labelled per distinct value, not per row."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     names = [str(u) for u in uniques] + ([MISSING_SEGMENT] if (codes < 0).any() else [])
     distinct = list(dict.fromkeys(names))  # two values may read alike (1 and "1")
     at = {name: i for i, name in enumerate(distinct)}
     label_of = np.array([at[name] for name in names], dtype=np.int64)[codes]  # code -1 (missing) is the last
-    labels = pd.Series(np.array(distinct, dtype=object)[label_of], index=column.index, dtype=object)
-    return labels, (label_of, distinct)
+    return label_of, distinct
 
 
-def _ordered_values(labels: pd.Series, allowed: tuple[str, ...] | None) -> list[str]:
-    """Allowed categories first in spec order, then any other value by size."""
-    counts = labels.value_counts()
-    present = list(counts.index)
-    first = [v for v in (allowed or ()) if v in counts.index]
+def _ordered_values(label_of: np.ndarray, labels: list[str], allowed: tuple[str, ...] | None) -> list[str]:
+    """Allowed categories first in spec order, then any other value by size (equal sizes in the
+    order the rows first show them, as ``value_counts`` orders the labels of the rows)."""
+    counts = np.bincount(label_of, minlength=len(labels))
+    seen = pd.unique(label_of)  # codes in the order of their first row
+    by_size = pd.Series(counts[seen], index=[labels[c] for c in seen]).sort_values(ascending=False, kind="stable")
+    present = list(by_size.index)
+    first = [v for v in (allowed or ()) if v in by_size.index]
     return first + [v for v in present if v not in first]
+
+
