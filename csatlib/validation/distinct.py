@@ -87,6 +87,12 @@ def _expectation_column(e: dict[str, Any]) -> str | None:
     return (e.get("kwargs") or {}).get("column")
 
 
+def _row_conditioned(e: dict[str, Any]) -> bool:
+    """Whether ``e`` applies only to rows meeting a condition on other columns (only GX on the rows
+    can apply one)."""
+    return bool((e.get("kwargs") or {}).get("row_condition"))
+
+
 def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str, Any]],
                                 validate: Callable[[pd.DataFrame, list[dict[str, Any]]], list], *,
                                 max_distinct_share: float | None = MAX_DISTINCT_SHARE) -> list:
@@ -120,7 +126,7 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
     for e in expectations:
         col = _expectation_column(e)
         if (e.get("type") in CELL_EXPECTATIONS and col in frame.columns and col not in many
-                and max_distinct_share is not None and not (e.get("kwargs") or {}).get("row_condition")):
+                and max_distinct_share is not None and not _row_conditioned(e)):
             many[col] = _too_many_to_collapse(frame[col], max_distinct_share)
     coded = [col for col, too_many in many.items() if not too_many]
     # each column coded on its own: pandas' and numpy's kernels run two columns at once
@@ -134,7 +140,7 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
         if kind in SCHEMA_EXPECTATIONS and n:  # about the columns, not the rows
             on_columns.append(e)
             continue
-        if col not in frame.columns or max_distinct_share is None or (e.get("kwargs") or {}).get("row_condition"):
+        if col not in frame.columns or max_distinct_share is None or _row_conditioned(e):
             on_rows.append(e)  # (a row condition reads other columns of the row: only GX on the rows can apply it)
             continue
         if kind == UNIQUE:
@@ -166,7 +172,7 @@ def validate_on_distinct_values(frame: pd.DataFrame, expectations: list[dict[str
         for c in frame.columns if c in columns or on_columns})
     for r in validate(distinct, on_values + on_columns):
         is_cell = r.expectation_config.type in CELL_EXPECTATIONS
-        results.append(_to_rows(r, frame, codes, n) if is_cell else r)
+        results.append(_to_rows(r, frame, codes) if is_cell else r)
     return results
 
 
@@ -197,8 +203,7 @@ def _can_fail(values: pd.Series, e: dict[str, Any]) -> np.ndarray:
 
 def _validate_suspects(frame: pd.DataFrame, expectations: list[dict[str, Any]], validate) -> list:
     """GX on the rows that can fail one of ``expectations``; its results as results on all rows."""
-    n = len(frame)
-    suspects = np.zeros(n, dtype=bool)
+    suspects = np.zeros(len(frame), dtype=bool)
     for e in expectations:
         suspects |= _can_fail(frame[_expectation_column(e)], e)
     columns = list(dict.fromkeys(_expectation_column(e) for e in expectations))
@@ -207,16 +212,16 @@ def _validate_suspects(frame: pd.DataFrame, expectations: list[dict[str, Any]], 
         if r.exception_info and r.exception_info.get("raised_exception"):
             out.append(r)
             continue
-        cfg = r.expectation_config
-        column = dict(cfg.kwargs).get("column")
         rows = list((r.result or {}).get("unexpected_index_list") or [])
-        base = n if cfg.type in _OF_ALL_ROWS else int(frame[column].notna().sum())
-        out.append(_row_result(cfg, rows, n, base, r.exception_info))
+        out.append(_row_result(r.expectation_config, rows, frame, r.exception_info))
     return out
 
 
-def _row_result(cfg, rows: list, n: int, base: int, exception_info) -> RowResult:
-    """A result on all ``n`` rows with the unexpected ``rows`` (labels), counted as GX counts."""
+def _row_result(cfg, rows: list, frame: pd.DataFrame, exception_info) -> RowResult:
+    """A result on all rows of ``frame`` with the unexpected ``rows`` (labels), counted as GX
+    counts: a share of all rows for the null checks, of the non-null values otherwise."""
+    n = len(frame)
+    base = n if cfg.type in _OF_ALL_ROWS else int(frame[dict(cfg.kwargs).get("column")].notna().sum())
     count = len(rows)
     result = {"element_count": n, "unexpected_count": count,
               "unexpected_percent": (100.0 * count / base) if base else None, "unexpected_index_list": rows}
@@ -226,7 +231,7 @@ def _row_result(cfg, rows: list, n: int, base: int, exception_info) -> RowResult
     return RowResult(expectation_config=cfg, success=success, result=result, exception_info=exception_info or {})
 
 
-def _to_rows(r, frame: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarray]], n: int):
+def _to_rows(r, frame: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarray]]):
     """GX's result on the distinct values as the result on the rows."""
     if r.exception_info and r.exception_info.get("raised_exception"):
         return r
@@ -236,6 +241,4 @@ def _to_rows(r, frame: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarr
     bad_positions = [int(i) for i in ((r.result or {}).get("unexpected_index_list") or [])]
     bad = np.zeros(len(first), dtype=bool)
     bad[np.asarray(bad_positions, dtype=np.int64) % len(first)] = True
-    rows = bad[row_codes]
-    base = n if cfg.type in _OF_ALL_ROWS else int(frame[column].notna().sum())
-    return _row_result(cfg, frame.index[rows].tolist(), n, base, r.exception_info)
+    return _row_result(cfg, frame.index[bad[row_codes]].tolist(), frame, r.exception_info)
