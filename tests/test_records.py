@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csatlib.errors import InputError
+from csatlib.ingest import records
 from csatlib.ingest.load import read_wave
 from csatlib.ingest.records import scan_records
 from csatlib.spec import parse_spec
@@ -45,16 +46,20 @@ _quoted = st.text(alphabet='ab,\n"好 ', max_size=8).map(lambda s: '"' + s.repla
 _field = st.one_of(_plain, _quoted, st.just(""))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(_field, min_size=3, max_size=3), min_size=1, max_size=12),
-       st.lists(st.integers(0, 12), max_size=2))
-def test_vectorised_scan_equals_the_csv_module(rows, blanks):
+       st.lists(st.integers(0, 12), max_size=2), st.sampled_from([1, 2, 5, 16, records._CHUNK]))
+def test_vectorised_scan_equals_the_csv_module(rows, blanks, chunk):
     lines = [",".join(r) for r in [["h1", "h2", "h3"], *rows]]
     for b in blanks:  # blank lines between records are skipped by both
         lines.insert(min(b + 1, len(lines)), "")
     text = "\n".join(lines) + "\n"
     header, expected = reference(text)
-    scan = scan_records(text.encode("utf-8"), ",", "f.csv")
+    default, records._CHUNK = records._CHUNK, chunk  # the scan reads the bytes a chunk at a time
+    try:
+        scan = scan_records(text.encode("utf-8"), ",", "f.csv")
+    finally:
+        records._CHUNK = default
     assert scan.exact == "parity"
     assert scan.n_fields == header
     got = list(zip(scan.lines.tolist(), scan.fields.tolist(), scan.spans.tolist()))
