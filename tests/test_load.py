@@ -350,3 +350,54 @@ def test_provenance_says_how_the_file_was_read(tmp_path):
     assert inp["normalised_cells"] == {"Gewicht": 1, "Zufriedenheit": 1}
     assert inp["header_row"] == 1 and inp["sheet"] is None and inp["pii_dropped"] == []
     assert any("numbers normalised" in n for n in inp["notes"])
+
+
+def _qualtrics_rows(frame: pd.DataFrame, question_texts: bool = True) -> list[list]:
+    """A Qualtrics export of ``frame``: the header, the question texts, the import ids, the data."""
+    texts = [f"{c}: how would you rate it?\n(one answer)" for c in frame.columns]  # a line break, as Qualtrics writes
+    ids = ['{"ImportId":"startDate","timeZone":"Asia/Shanghai"}' if i == 0 else f'{{"ImportId":"QID{i}"}}'
+           for i in range(len(frame.columns))]
+    return [list(frame.columns), *([texts] if question_texts else []), ids, *frame.astype(object).values.tolist()]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("question_texts", [True, False])
+def test_qualtrics_label_rows_below_the_header_are_not_respondents(tmp_path, hotel_spec, frame, suffix,
+                                                                      question_texts):
+    rows = _qualtrics_rows(frame, question_texts)
+    path = tmp_path / f"qualtrics{suffix}"
+    if suffix == ".csv":
+        import csv
+
+        with open(path, "w", newline="", encoding="utf-8-sig") as f:
+            csv.writer(f).writerows(rows)
+    else:
+        _workbook(path, {"Sheet0": rows})
+    wave = read_wave(path, hotel_spec)
+    assert len(wave.frame) == len(frame)
+    assert wave.frame["编号"].tolist() == frame["编号"].astype(str).tolist()
+    skipped = 2 if question_texts else 1
+    assert any(f"the {skipped} row" in n and "Qualtrics" in n for n in wave.notes)
+
+
+def test_an_import_id_in_one_answer_is_a_respondent(tmp_path, hotel_spec, frame):
+    # only a row whose every non-empty cell is an import id labels the columns
+    first = frame.iloc[:1].astype(object).copy()
+    first.iloc[0, -1] = '{"ImportId":"QID1"}'
+    path = tmp_path / "answers.csv"
+    pd.concat([first, frame.iloc[1:]]).to_csv(path, index=False)
+    wave = read_wave(path, hotel_spec)
+    assert len(wave.frame) == len(frame)
+    assert not any("Qualtrics" in n for n in wave.notes)
+
+
+def test_export_label_rows():
+    from csatlib.ingest.headers import export_label_rows
+
+    ids = ['{"ImportId":"_recordId"}', '{"ImportId":"QID2_TEXT"}', None, ""]
+    assert export_label_rows([["Response ID", "Comments", None, ""], ids]) == 2
+    assert export_label_rows([ids, ["R_1", "fine", None, ""]]) == 1
+    assert export_label_rows([["R_1", "fine"], ['{"ImportId":"QID1"}', "5"]]) == 0  # not every cell
+    assert export_label_rows([['{"ImportId":"QID1"}'], ["R_1"]]) == 0  # one cell is not evidence
+    assert export_label_rows([["{not json}", "{}"], ['{"id": 1}', '{"ImportId": 3'], []]) == 0
+    assert export_label_rows([]) == 0

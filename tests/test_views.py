@@ -206,6 +206,17 @@ def test_data_from_the_file_is_escaped(sample_results):
     assert bad not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
+def test_the_appendix_says_how_the_file_was_read(sample_results):
+    assert "Reading the file" not in visible(views.appendix_section(sample_results))  # nothing to say
+    notes = ["header found on line 3 (2 lines above it skipped); set source.header_row to change it",
+             "the 2 rows below the header (<b>question texts</b> ...) label the columns"]
+    prov = replace(sample_results.provenance, input={**sample_results.provenance.input, "notes": notes})
+    html = views.appendix_section(replace(sample_results, provenance=prov))
+    text = visible(html)
+    assert "Reading the file" in text and notes[0] in text and notes[1] in text
+    assert "<b>" not in html
+
+
 def test_verbatims_show_scores_and_withheld_segments(sample_results):
     section = views.verbatims_section(sample_results)
     text = visible(section)

@@ -10,13 +10,14 @@ error with "did you mean" suggestions taken from the file's headers (:mod:`diffl
 from __future__ import annotations
 
 import difflib
+import json
 import unicodedata
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..errors import InputError
 
-__all__ = ["header_key", "match_headers", "count_matches"]
+__all__ = ["header_key", "match_headers", "count_matches", "export_label_rows"]
 
 
 def header_key(name: object) -> str:
@@ -35,6 +36,49 @@ def header_key(name: object) -> str:
 def count_matches(cells: Iterable[object], wanted_keys: set[str]) -> int:
     """How many of ``wanted_keys`` a row of cells holds (to find the header row)."""
     return len({header_key(c) for c in cells if c is not None} & wanted_keys)
+
+
+def _is_import_id(cell: object) -> bool:
+    text = str(cell).strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "ImportId" in value
+
+
+def export_label_rows(rows: Iterable[Iterable[object]]) -> int:
+    """How many of the first rows below the header label the columns instead of answering them.
+
+    A Qualtrics export has two such rows: the question texts, then the import ids
+    (``{"ImportId":"QID1"}`` in every column); with question texts turned off, only the import
+    ids. The import-id row is the evidence (every non-empty cell is such an object, two at least);
+    without it nothing is skipped, whatever the rows hold.
+
+    Parameters
+    ----------
+    rows : iterable of rows of cells
+        The first two rows below the header, as read (text).
+
+    Returns
+    -------
+    int
+        0, 1 (the import ids) or 2 (the question texts and the import ids).
+
+    Examples
+    --------
+    >>> export_label_rows([["Response ID", "How satisfied?"], ['{"ImportId":"_recordId"}', '{"ImportId":"QID1"}']])
+    2
+    >>> export_label_rows([["R_1", "4"], ["R_2", "5"]])
+    0
+    """
+    for position, row in enumerate(list(rows)[:2]):
+        cells = [c for c in row if c is not None and c == c and str(c).strip()]
+        if len(cells) >= 2 and all(_is_import_id(c) for c in cells):
+            return position + 1
+    return 0
 
 
 def match_headers(headers: list[str], wanted: Mapping[str, str], path: str | Path, *,

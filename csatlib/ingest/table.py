@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputError
 from ..spec import Source, Spec
 from .encoding import decode_bytes
-from .headers import header_key
+from .headers import export_label_rows, header_key
 from .records import read_records, scan_records, verify_rows
 from .sniff import sniff_layout
 
@@ -130,6 +130,13 @@ def read_table(path: str | Path, spec: Spec) -> Table:
         raise InputError(path, f"duplicate column names {dupes}")
     if not any(c.strip() for c in frame.columns):
         raise InputError(path, "file has no header row or data")
+    if table.text:
+        labelling = export_label_rows(frame.iloc[:2].itertuples(index=False, name=None))
+        if labelling:
+            table.frame = frame.iloc[labelling:].reset_index(drop=True)
+            what = "the question texts and the import ids" if labelling == 2 else "the import ids"
+            table.notes.append(f"the {labelling} row{'s' if labelling > 1 else ''} below the header "
+                               f"({what} of a Qualtrics export) label the columns: not read as respondents")
     return table
 
 

@@ -144,12 +144,17 @@ def appendix_section(results: Results) -> Fragment:
     inp = prov.input or {}
     versions = ", ".join(f"{esc(k)} {esc(v)}" for k, v in (prov.versions or {}).items())
     spec_json = esc(json.dumps(prov.spec, ensure_ascii=False, indent=2))
+    # what the reader decided on its own (rows above or below the header skipped, an encoding
+    # detected, cells normalised or cut): a reviewer sees it without opening validation.json
+    notes = "".join(f"<li>{esc(str(n))}</li>" for n in inp.get("notes") or [])
+    reading = f"<p>Reading the file:</p><ul>{notes}</ul>" if notes else ""
     body += _details("appendix-provenance", "Provenance",
                      f"<p>Input file <code>{esc(inp.get('file', '–'))}</code> ({esc(inp.get('format', '–'))}, "
                      f"{esc(inp.get('encoding') or '–')}), SHA-256 <code class='hash'>{esc(inp.get('sha256', '–'))}</code>. "
                      f"PII columns dropped on load: {esc(', '.join(inp.get('pii_dropped') or []) or 'none')}."
                      + (f" Previous wave from <code>{esc(prov.previous)}</code>." if prov.previous else "")
-                     + f"</p><p>Software: {versions}.</p>"
+                     + "</p>" + reading
+                     + f"<p>Software: {versions}.</p>"
                      f"<details><summary>Survey spec ({esc(prov.spec_file or 'spec')})</summary><pre>{spec_json}</pre>"
                      f"</details>")
     return section("appendix", "Methods appendix", body, "appendix")
