@@ -405,3 +405,35 @@ def test_code_and_label_spec_errors(doc, message):
     with pytest.raises(SpecError) as err:
         parse_spec({**base, **doc})
     assert message in str(err.value)
+
+
+def test_scale_points_written_with_their_labels_are_the_points():
+    from csatlib.ingest.recode import KIND_CODE, read_answers
+
+    spec = parse_spec({"name": "s", "satisfaction": {"column": "sat", "scale": [0, 10], "top_box": 9},
+                       "codes": {"dont_know": [98]}})
+    cells = ["10 - Extremely satisfied", "0 = Not at all satisfied", "5", "7 (만족)", "3. 不太满意", "10: Very",
+             "98 - Don't know", "11 - Too high", "1-2 times", "Very satisfied", "7 -", None, "  ９ – 非常满意  "]
+    got = read_answers(pd.Series(cells, dtype=object), spec.answer("sat"))
+    expected = [10, 0, 5, 7, 3, 10, None, None, None, None, None, None, 9]
+    assert [None if math.isnan(x) else x for x in got.numbers] == expected
+    assert got.kinds[6] == KIND_CODE["dont_know"]  # the code written with its label is the code
+    # off the scale, a range, a label alone and a point without a label stay unknown: quarantined
+    assert np.flatnonzero(got.unknown).tolist() == [7, 8, 9, 10]
+    assert got.labelled_points == 7  # the six labelled points and the labelled code; "5" is a number
+
+
+def test_labelled_points_are_validated_and_analysed_as_numbers(tmp_path):
+    rng = np.random.default_rng(5)
+    sat = rng.integers(1, 8, 300)
+    frame = pd.DataFrame({"id": range(300), "sat": [f"{v} - Very satisfied" if v == 7 else
+                                                    f"{v} - Very dissatisfied" if v == 1 else str(v) for v in sat]})
+    frame.loc[0, "sat"] = "8 - Beyond the scale"
+    spec, validation, results = run(tmp_path, "name: s\nid: id\nsatisfaction: {column: sat, scale: [1, 7], top_box: 6}\n",
+                                    frame)
+    assert reasons_of(validation, "id") == {"0": "sat: '8 - Beyond the scale' is not a number"}
+    score = total(results, "satisfaction.score")
+    assert score.n == 299 and score.estimate == pytest.approx(sat[1:].mean())
+    note = [n for n in results.provenance.input["notes"] if "labels" in n]
+    assert note == [f'scale points written with their labels ("7 - Very satisfied") read as the points: '
+                    f'sat {int(((sat[1:] == 1) | (sat[1:] == 7)).sum())}']

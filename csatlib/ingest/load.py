@@ -300,6 +300,9 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
                      ", ".join(f"{c} {n}" for c, n in normalised.items()))
     declared = spss_missing(path) if table.file_format == "sav" else {}
     view = answer_view(frame, spec, declared)
+    if view.labelled_points:
+        notes.append("scale points written with their labels (\"7 - Very satisfied\") read as the points: " +
+                     ", ".join(f"{c} {n}" for c, n in view.labelled_points.items()))
     frame = add_derived_columns(frame, spec, declared, view)
     return Wave(frame=frame, spec=spec, path=path, sha256=sha256(), file_format=table.file_format,
                 encoding=table.encoding, value_labels=labels, pii_dropped=pii, raw=raw,

@@ -4,7 +4,8 @@ A rated column of a real survey file holds more than ratings. This module reads 
 each rated column (the spec's :class:`~csatlib.spec.Answer`) into one of:
 
 * a **rating**: a number (a value label such as ``"Very good"`` is mapped to its code first,
-  ``values:``), or for a binary item 1 (a ``positive`` answer) / 0 (a ``negative`` one);
+  ``values:``; a scale point written with its label, ``"7 - Very satisfied"``, is the point), or
+  for a binary item 1 (a ``positive`` answer) / 0 (a ``negative`` one);
 * a **non-substantive answer**: a code of the spec's ``codes:`` (not applicable, don't know,
   refused; numbers or text labels, compared ignoring case and spaces), a value whose label is
   such a text code (SPSS value labels or the spec's ``values:``), or a value the file itself
@@ -24,6 +25,7 @@ ordered segment labels (``18-24``, ``25-34`` ... ``65+``).
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,28 @@ _FILE_MISSING_PHRASES = {
                 "拒答", "拒絶", "拒絕回答", "무응답", "응답거부", "응답 거부"),
 }
 _PHRASE_KIND = {answer_key(p): kind for kind, ps in _FILE_MISSING_PHRASES.items() for p in ps}
+
+# A scale point written with its label, as exports with labelled end points write them:
+# "7 - Very satisfied", "0 = Not at all likely", "10: Extremely likely", "1. Poor", "5 (매우 만족)",
+# "-3 Strongly disagree". The label must start with something other than a digit, so a range
+# ("1-2 times") or a decimal is never read as a point.
+_LABELLED_POINT = re.compile(r"([+-]?[0-9]+)(?:\s*[-–—=:.(]\s*|\s+)(?![0-9+\-.,])(.*\S)")
+
+
+def labelled_point(text: str) -> float | None:
+    """The scale point of an answer written as the point and its label, else None.
+
+    Examples
+    --------
+    >>> labelled_point("7 - Very satisfied"), labelled_point("0 = not at all likely"), labelled_point("5 (매우 만족)")
+    (7.0, 0.0, 5.0)
+    >>> labelled_point("1-2 times") is None, labelled_point("Very satisfied") is None, labelled_point("7 -") is None
+    (True, True, True)
+    """
+    m = _LABELLED_POINT.fullmatch(text)
+    if m is None or not any(ch.isalpha() for ch in m.group(2)):
+        return None
+    return float(m.group(1))
 
 
 @dataclass(frozen=True)
@@ -102,10 +126,23 @@ class ColumnAnswers:
     numbers: np.ndarray  # float: ratings (labels mapped, binary 1/0); NaN otherwise; not reversed
     kinds: np.ndarray  # int8: 0 or KIND_CODE of the non-substantive answer
     unknown: np.ndarray  # bool: non-blank cells that are no rating, label or code
+    labelled_points: int = 0  # cells written as a scale point with its label ("7 - Very satisfied")
 
     @property
     def has_codes(self) -> bool:
         return bool(self.kinds.any())
+
+
+def _point_of_label(key: Any, answer: Answer, lookup: dict) -> float | None:
+    """The scale point (or the numeric code: "98 - don't know") of a text answer written as the
+    point and its label, on a rated item; None for any other answer."""
+    if not isinstance(key, str) or key in answer.values or key in lookup or answer.binary:
+        return None
+    point = labelled_point(key)
+    if point is None or not (point in lookup or answer.scale is None or
+                             answer.scale.low <= point <= answer.scale.high):
+        return None
+    return point
 
 
 def _classify(key: Any, answer: Answer, lookup: dict, declared: FileMissing | None,
@@ -113,6 +150,9 @@ def _classify(key: Any, answer: Answer, lookup: dict, declared: FileMissing | No
     """(number, kind code, unknown) of one distinct answer key (never None)."""
     if isinstance(key, str) and key in answer.values:
         key = answer.values[key]
+    point = _point_of_label(key, answer, lookup)
+    if point is not None:
+        key = point
     kind = lookup.get(key)
     if kind is None and isinstance(key, float):
         label = label_of.get(key)
@@ -165,12 +205,15 @@ def read_answers(raw: pd.Series, answer: Answer, declared: FileMissing | None = 
     num = np.full(n_u + 1, np.nan)  # the last slot serves the sentinel -1 (NaN / None)
     kind = np.zeros(n_u + 1, dtype=np.int8)
     unknown = np.zeros(n_u + 1, dtype=bool)
+    labelled = np.zeros(n_u + 1, dtype=bool)
     for j, u in enumerate(uniques):
         key = answer_key(u)
         if key is None:
             continue
         num[j], kind[j], unknown[j] = _classify(key, answer, lookup, declared, label_of)
-    return ColumnAnswers(num[codes], kind[codes], unknown[codes])
+        labelled[j] = _point_of_label(key, answer, lookup) is not None
+    n_labelled = int(np.bincount(codes[codes >= 0], minlength=n_u + 1)[labelled].sum()) if labelled.any() else 0
+    return ColumnAnswers(num[codes], kind[codes], unknown[codes], n_labelled)
 
 
 def _read_numbers(x: np.ndarray, answer: Answer, lookup: dict, declared: FileMissing | None,
@@ -206,23 +249,26 @@ class AnswerView:
     numbers: pd.DataFrame
     kinds: dict[str, np.ndarray]
     unknown: dict[str, np.ndarray]
+    labelled_points: dict[str, int] = field(default_factory=dict)  # per column, when any
 
 
 def answer_view(frame: pd.DataFrame, spec: Spec, declared: dict[str, FileMissing] | None = None) -> AnswerView:
     """:func:`read_answers` of every rated column the spec names (columns the frame lacks are skipped)."""
     declared = declared or {}
-    numbers, kinds, unknown = {}, {}, {}
+    numbers, kinds, unknown, labelled = {}, {}, {}, {}
     for a in spec.answers:
         if a.column not in frame.columns or a.column in numbers:
             continue
         res = read_answers(frame[a.column], a, declared.get(a.column))
         numbers[a.column] = res.numbers
+        if res.labelled_points:
+            labelled[a.column] = res.labelled_points
         if res.has_codes or a.codes or a.column in declared:
             kinds[a.column] = res.kinds
         if res.unknown.any():
             unknown[a.column] = res.unknown
     # copy=False: one float64 array per column, no consolidation copy (1M rows x 40 items: 0.3 GB saved)
-    return AnswerView(pd.DataFrame(numbers, index=frame.index, copy=False), kinds, unknown)
+    return AnswerView(pd.DataFrame(numbers, index=frame.index, copy=False), kinds, unknown, labelled)
 
 
 def reverse_scale(x: np.ndarray | pd.Series, low: float, high: float):
