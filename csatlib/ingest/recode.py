@@ -62,23 +62,27 @@ _PHRASE_KIND = {answer_key(p): kind for kind, ps in _FILE_MISSING_PHRASES.items(
 # "7 - Very satisfied", "0 = Not at all likely", "10: Extremely likely", "1. Poor", "5 (매우 만족)",
 # "-3 Strongly disagree". The label must start with something other than a digit, so a range
 # ("1-2 times") or a decimal is never read as a point.
-_LABELLED_POINT = re.compile(r"([+-]?[0-9]+)(?:\s*[-–—=:.(]\s*|\s+)(?![0-9+\-.,])(.*\S)")
+_LABELLED_POINT = re.compile(r"(?P<point>[+-]?[0-9]+)(?:\s*(?P<open>\()\s*|\s*[-–—=:.]\s*|\s+)"
+                             r"(?![0-9+\-.,])(?P<label>.*\S)")
 
 
-def labelled_point(text: str) -> float | None:
-    """The scale point of an answer written as the point and its label, else None.
+def labelled_point(text: str) -> tuple[float, str] | None:
+    """The scale point and the label of an answer written as both, else None.
 
     Examples
     --------
-    >>> labelled_point("7 - Very satisfied"), labelled_point("0 = not at all likely"), labelled_point("5 (매우 만족)")
-    (7.0, 0.0, 5.0)
+    >>> labelled_point("7 - Very satisfied"), labelled_point("0 = not at all likely")
+    ((7.0, 'Very satisfied'), (0.0, 'not at all likely'))
+    >>> labelled_point("5 (매우 만족)")
+    (5.0, '매우 만족')
     >>> labelled_point("1-2 times") is None, labelled_point("Very satisfied") is None, labelled_point("7 -") is None
     (True, True, True)
     """
     m = _LABELLED_POINT.fullmatch(text)
-    if m is None or not any(ch.isalpha() for ch in m.group(2)):
+    if m is None or not any(ch.isalpha() for ch in m["label"]):
         return None
-    return float(m.group(1))
+    label = m["label"][:-1].rstrip() if m["open"] and m["label"].endswith(")") else m["label"]
+    return float(m["point"]), label
 
 
 @dataclass(frozen=True)
@@ -133,26 +137,31 @@ class ColumnAnswers:
         return bool(self.kinds.any())
 
 
-def _point_of_label(key: Any, answer: Answer, lookup: dict) -> float | None:
-    """The scale point (or the numeric code: "98 - don't know") of a text answer written as the
-    point and its label, on a rated item; None for any other answer."""
+def _point_of_label(key: Any, answer: Answer, lookup: dict) -> float | str | None:
+    """What a text answer written as a scale point and its label stands for, on a rated item:
+    its label when the spec lists the label (a code: "99 - don't know", or a value label), else
+    the point when it lies on the scale or is a code ("98 - don't know"); None otherwise."""
     if not isinstance(key, str) or key in answer.values or key in lookup or answer.binary:
         return None
-    point = labelled_point(key)
-    if point is None or not (point in lookup or answer.scale is None or
-                             answer.scale.low <= point <= answer.scale.high):
+    both = labelled_point(key)
+    if both is None:
         return None
-    return point
+    point, label = both[0], answer_key(both[1])
+    if label in answer.values or label in lookup:
+        return label
+    if point in lookup or answer.scale is None or answer.scale.low <= point <= answer.scale.high:
+        return point
+    return None
 
 
 def _classify(key: Any, answer: Answer, lookup: dict, declared: FileMissing | None,
               label_of: dict[float, str]) -> tuple[float, int, bool]:
     """(number, kind code, unknown) of one distinct answer key (never None)."""
+    meant = _point_of_label(key, answer, lookup)
+    if meant is not None:
+        key = meant
     if isinstance(key, str) and key in answer.values:
         key = answer.values[key]
-    point = _point_of_label(key, answer, lookup)
-    if point is not None:
-        key = point
     kind = lookup.get(key)
     if kind is None and isinstance(key, float):
         label = label_of.get(key)
