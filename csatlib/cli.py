@@ -21,6 +21,21 @@ from .run.publish import LEDGER  # light (standard library only): the signal han
 __all__ = ["main", "entry"]
 
 
+def _say(line: str) -> None:
+    """One line on stderr. When nobody reads stderr any more (a log pipe closed, ``csat run ... 2>&1 |
+    head``), it is pointed at the null device and the run goes on: a progress line is not worth a
+    report, and the exit code still says how the run ended."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stderr.fileno())  # what the stream still holds is flushed there too
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+
 class _Progress:
     """``csat: [label] message (1.2 s)`` lines on stderr."""
 
@@ -29,8 +44,7 @@ class _Progress:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            print(f"csat: [{self.label}] {message} ({time.perf_counter() - self.t0:.1f} s)", file=sys.stderr,
-                  flush=True)
+            _say(f"csat: [{self.label}] {message} ({time.perf_counter() - self.t0:.1f} s)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -169,7 +183,7 @@ def _dispatch(args) -> None:
         from .spec import load_spec
         from .validation.suite import ensure_suite
 
-        print(ensure_suite(load_spec(args.spec), args.expectations).describe(), file=sys.stderr)
+        _say(ensure_suite(load_spec(args.spec), args.expectations).describe())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,23 +208,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except CsatError as exc:
         _State.phase = "done"
-        print(f"csat: error: {first_line(exc, 2000)}", file=sys.stderr)
+        _say(f"csat: error: {first_line(exc, 2000)}")
         return exc.exit_code
     except KeyboardInterrupt as exc:
         _State.phase = "done"
         code, line = _signal_exit(getattr(exc, "signum", signal.SIGINT))
-        print(line, file=sys.stderr, flush=True)
+        _say(line)
         return code
     except MemoryError:
         _State.phase = "done"
-        print("csat: error: out of memory", file=sys.stderr)
+        _say("csat: error: out of memory")
         return 2
     except Exception as exc:  # a bug: one line, traceback only when asked for
         _State.phase = "done"
         if os.environ.get("CSAT_DEBUG"):
             raise
-        print(f"csat: internal error: {type(exc).__name__}: {first_line(exc)} (set CSAT_DEBUG=1 for a traceback)",
-              file=sys.stderr)
+        _say(f"csat: internal error: {type(exc).__name__}: {first_line(exc)} (set CSAT_DEBUG=1 for a traceback)")
         return 2
     finally:
         _State.phase = "done"

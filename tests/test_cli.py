@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from html.parser import HTMLParser
 
 import nbformat
 import pandas as pd
 import pytest
 
-from .conftest import SAMPLE_SPEC, run_cli
+from .conftest import CSAT, DATA, ROOT, SAMPLE_SPEC, run_cli
 
 
 def one_clear_line(stderr: str, *needles: str) -> None:
@@ -250,3 +251,17 @@ def test_relative_out_folder_works(tmp_path, hotel):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "reports" / "2026-秋" / "report.html").is_file()
     assert (tmp_path / "expectations" / "酒店满意度.json").is_file()
+
+
+def test_a_closed_stderr_does_not_stop_the_run(tmp_path):
+    # a scheduled job whose log reader went away (csat run ... 2>&1 | head -1): the report is
+    # still published and the exit code says how the run ended, not that a progress line failed
+    out = tmp_path / "o"
+    proc = subprocess.Popen([*CSAT, "run", "--data", str(DATA / "retail_2026Q3.csv"), "--spec", str(SAMPLE_SPEC),
+                             "--wave", "2026Q3", "--out", str(out), "--expectations", str(tmp_path / "exp")],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = proc.stderr.readline()
+    proc.stderr.close()
+    assert proc.wait(timeout=300) == 0, first
+    assert first.startswith(b"csat: [2026Q3] loaded")
+    assert (out / "2026Q3" / "report.html").exists() and (out / "2026Q3" / "results.json").exists()
