@@ -155,3 +155,37 @@ def test_old_mac_line_ends(tmp_path):
     path = tmp_path / "mac.csv"
     path.write_bytes(b"rid,shop,sat,comment\rr1,A,4,ok\rr2,B,5,fine\r")
     assert read_wave(path, parse_spec(SPEC)).frame["rid"].tolist() == ["r1", "r2"]
+
+
+def test_row_names_under_no_header_are_not_a_column(tmp_path):
+    # R's write.table(sep = ","): the header has no field for the row names that start every row
+    frame = wave_frame(40)
+    path = tmp_path / "r.csv"
+    body = frame.to_csv(index=True, index_label=False, lineterminator="\n")
+    path.write_text(body, encoding="utf-8")
+    assert body.split("\n")[0] == "rid,shop,sat,comment"
+    wave = read_wave(path, parse_spec(SPEC))
+    assert wave.frame["rid"].tolist() == frame["rid"].tolist()
+    assert wave.frame["sat"].tolist() == frame["sat"].astype(float).tolist()
+    assert any("row's name" in n for n in wave.notes)
+
+
+def test_a_delimiter_ending_every_row_is_not_a_column(tmp_path):
+    frame = wave_frame(40)
+    lines = frame.to_csv(index=False, lineterminator="\n").rstrip("\n").split("\n")
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([lines[0], *(ln + "," for ln in lines[1:])]) + "\n", encoding="utf-8")
+    wave = read_wave(path, parse_spec(SPEC))
+    assert wave.frame["rid"].tolist() == frame["rid"].tolist()
+    assert wave.frame["comment"].fillna("").tolist() == frame["comment"].tolist()
+    assert any("empty last field" in n for n in wave.notes)
+
+
+def test_one_row_with_an_extra_field_is_still_named(tmp_path):
+    frame = wave_frame(40)
+    lines = frame.to_csv(index=True, index_label=False, lineterminator="\n").split("\n")
+    lines[5] = lines[5].split(",", 1)[1]  # this row lacks the row name: the file is not consistent
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputError, match="line 2: 5 fields, but the header has 4"):
+        read_wave(path, parse_spec(SPEC))

@@ -55,6 +55,10 @@ class RecordScan:
         ``"parity"`` (vectorised) or ``"csv"`` (the file needed Python's csv module).
     blank_like : int
         Lines holding only spaces or tabs: no records (as empty lines), counted apart.
+    row_names : bool
+        Every record has one field more than the header: a row name first, under no header (as
+        R's ``write.table`` writes them, and R's ``read.table`` and pandas' ``read_csv`` read them),
+        or a delimiter ending every record; the reader tells which from the last field.
     """
 
     n_fields: int
@@ -65,6 +69,7 @@ class RecordScan:
     spans: np.ndarray
     exact: str
     blank_like: int = 0
+    row_names: bool = False
 
     @property
     def n_records(self) -> int:
@@ -231,6 +236,9 @@ def _line_offsets(body: bytes) -> np.ndarray:
 
 def _check_fields(scan: RecordScan, body: bytes, delimiter: str, path) -> None:
     h = scan.n_fields
+    if scan.n_records and h and bool(np.all(scan.fields == h + 1)):
+        scan.row_names = True  # a row name first (R's write.table), or a delimiter ending each record
+        h += 1
     multi = scan.spans > 1
     # more fields than the header anywhere; a multi-line record with any other count means a
     # quoted field swallowed other rows

@@ -178,14 +178,23 @@ def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> 
     if dupes:
         raise InputError(path, f"duplicate column names {dupes}")
     data_bytes = body[scan.header_end:]
-    names = [f"c{i}" for i in range(len(headers))]
+    names = [f"c{i}" for i in range(len(headers) + scan.row_names)]
     longest = int(np.diff(np.append(scan.starts, len(body))).max()) if scan.n_records else 0
-    if scan.n_records and not scan.blank_like and bool(np.all(scan.fields == len(headers))):
+    if scan.n_records and not scan.blank_like and bool(np.all(scan.fields == len(names))):
         frame = _parse_arrow(data_bytes, names, layout.delimiter, multiline=bool(np.any(scan.spans > 1)),
                              block_size=max(1 << 20, 2 * longest + 1024))
     else:
         frame = _parse_pandas(data_bytes, names, layout.delimiter)
     verify_rows(scan, body, layout.delimiter, frame["c0"], len(frame), path)
+    if scan.row_names:  # every record has one field more than the header
+        if bool((frame[names[-1]] == "").all()):  # each ends with a delimiter: an exporter's trailing one
+            frame = frame.drop(columns=names[-1])
+            notes.append("every row ends with one delimiter more than the header: the empty last field "
+                         "is not read as a column")
+        else:
+            frame = frame.drop(columns=names[0])
+            notes.append("every row has one field more than the header: the first is the row's name (as R's "
+                         "write.table writes row names), not read as a column")
     frame.columns = headers
     return Table(frame, "csv", encoding=decoded.encoding, encoding_source=decoded.how, delimiter=layout.delimiter,
                  header_row=layout.header_row, notes=notes, longest=longest)
