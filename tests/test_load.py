@@ -401,3 +401,5 @@ def test_export_label_rows():
     assert export_label_rows([['{"ImportId":"QID1"}'], ["R_1"]]) == 0  # one cell is not evidence
     assert export_label_rows([["{not json}", "{}"], ['{"id": 1}', '{"ImportId": 3'], []]) == 0
     assert export_label_rows([]) == 0
+    assert export_label_rows([[pd.NA, float("nan"), '{"ImportId":"QID1"}', '{"ImportId":"QID2"}']]) == 0  # NA is no id
+    assert export_label_rows([[float("nan"), '{"ImportId":"QID1"}', '{"ImportId":"QID2"}']]) == 1

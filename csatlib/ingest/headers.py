@@ -75,7 +75,7 @@ def export_label_rows(rows: Iterable[Iterable[object]]) -> int:
     0
     """
     for position, row in enumerate(list(rows)[:2]):
-        cells = [c for c in row if c is not None and c == c and str(c).strip()]
+        cells = [c for c in row if not (c is None or (isinstance(c, float) and c != c) or not str(c).strip())]
         if len(cells) >= 2 and all(_is_import_id(c) for c in cells):
             return position + 1
     return 0

@@ -301,7 +301,8 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     declared = spss_missing(path) if table.file_format == "sav" else {}
     view = answer_view(frame, spec, declared)
     if view.labelled_points:
-        notes.append("scale points written with their labels (\"7 - Very satisfied\") read as the points: " +
+        notes.append("answers written as a scale point and its label (\"7 - Very satisfied\") read as the point, "
+                     "or as the code the spec lists for the label: " +
                      ", ".join(f"{c} {n}" for c, n in view.labelled_points.items()))
     frame = add_derived_columns(frame, spec, declared, view)
     return Wave(frame=frame, spec=spec, path=path, sha256=sha256(), file_format=table.file_format,
