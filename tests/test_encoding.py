@@ -57,6 +57,21 @@ def test_short_cp949_file_is_ambiguous_and_names_the_candidates(tmp_path):
     assert read_wave(path, parse_spec(spec)).frame["sex"].tolist() == ["남", "여"]
 
 
+def test_an_ambiguous_reading_is_shown_where_the_readings_differ(tmp_path):
+    # the cells differ only past their 16th character: the excerpt is cut around the difference
+    path = tmp_path / "fr.csv"
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "région": ["Provence-Alpes-Côte d'Azur", "Bretagne", "Corse"],
+                          "note": [4, 5, 3]})
+    write(frame, path, "cp1252")
+    spec = {"name": "fr", "id": "id", "segments": ["région"],
+            "satisfaction": {"column": "note", "scale": [1, 5], "top_box": 4}}
+    with pytest.raises(InputError) as err:
+        read_wave(path, parse_spec(spec))
+    msg = str(err.value)
+    assert "ambiguous" in msg and "cp1252 (\"…-Alpes-Côte d'Az\")" in msg
+    assert "Cōte" in msg  # the Baltic code page's reading of the same byte
+
+
 def test_declared_encoding_reads_cp949(tmp_path):
     path = tmp_path / "kiosk.csv"
     frame = kiosk_frame(2)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,8 +285,10 @@ def _differing_field(texts: list[str], shown: set[str] | None, limit: int = 16) 
             is_header = all(i == h for h in header_at)
             names = [first[k][header_at[k]] for k in range(len(texts))]
             allowed = shown is None or is_header or all(j < len(nm) and header_key(nm[j]) in shown for nm in names)
-            if allowed:
-                return [redact_text(c)[:limit] for c in cells]
+            if allowed:  # cut around the first character the readings disagree on
+                cells = [redact_text(c) for c in cells]
+                start = max(0, len(os.path.commonprefix(cells)) - limit // 2)
+                return [("…" if start else "") + c[start:start + limit] for c in cells]
     return [""] * len(texts)
 
 
