@@ -60,10 +60,13 @@ _PHRASE_KIND = {answer_key(p): kind for kind, ps in _FILE_MISSING_PHRASES.items(
 
 # A scale point written with its label, as exports with labelled end points write them:
 # "7 - Very satisfied", "0 = Not at all likely", "10: Extremely likely", "1. Poor", "5 (매우 만족)",
-# "-3 Strongly disagree". The label must start with something other than a digit, so a range
-# ("1-2 times") or a decimal is never read as a point.
+# "-3 Strongly disagree"; or the label first: "Very satisfied (7)", "Extremely likely = 10". The
+# label must start (or end) with something other than a digit, so a range ("1-2 times") or a
+# decimal is never read as a point.
 _LABELLED_POINT = re.compile(r"(?P<point>[+-]?[0-9]+)(?:\s*(?P<open>\()\s*|\s*[-–—=:.]\s*|\s+)"
-                             r"(?![0-9+\-.,])(?P<label>.*\S)")
+                             r"(?![\s0-9+\-.,])(?P<label>.*\S)")
+_POINT_AFTER_LABEL = re.compile(r"(?P<label>.*[^\s0-9.,])\s*(?:\(\s*(?P<bracketed>[+-]?[0-9]+)\s*\)|"
+                                r"[-–—=:]\s*(?P<point>[+-]?[0-9]+))")
 
 
 def labelled_point(text: str) -> tuple[float, str] | None:
@@ -73,16 +76,19 @@ def labelled_point(text: str) -> tuple[float, str] | None:
     --------
     >>> labelled_point("7 - Very satisfied"), labelled_point("0 = not at all likely")
     ((7.0, 'Very satisfied'), (0.0, 'not at all likely'))
-    >>> labelled_point("5 (매우 만족)")
-    (5.0, '매우 만족')
+    >>> labelled_point("5 (매우 만족)"), labelled_point("Very satisfied (7)")
+    ((5.0, '매우 만족'), (7.0, 'Very satisfied'))
     >>> labelled_point("1-2 times") is None, labelled_point("Very satisfied") is None, labelled_point("7 -") is None
     (True, True, True)
     """
     m = _LABELLED_POINT.fullmatch(text)
-    if m is None or not any(ch.isalpha() for ch in m["label"]):
-        return None
-    label = m["label"][:-1].rstrip() if m["open"] and m["label"].endswith(")") else m["label"]
-    return float(m["point"]), label
+    if m is not None and any(ch.isalpha() for ch in m["label"]):
+        label = m["label"][:-1].rstrip() if m["open"] and m["label"].endswith(")") else m["label"]
+        return float(m["point"]), label
+    m = _POINT_AFTER_LABEL.fullmatch(text)
+    if m is not None and any(ch.isalpha() for ch in m["label"]):
+        return float(m["bracketed"] or m["point"]), m["label"].rstrip(" -–—=:")
+    return None
 
 
 @dataclass(frozen=True)
