@@ -426,6 +426,21 @@ def test_scale_points_written_with_their_labels_are_the_points():
     assert got.labelled_points == 10  # labelled points, codes and the value label; "5" is a number
 
 
+def test_binary_answers_written_with_their_codes_are_their_labels():
+    from csatlib.ingest.recode import read_answers
+
+    cells = ["1 - Yes", "2 - No", "Yes", "3 - Maybe", "No", "2 (no)", "Yes - 1"]
+    by_label = parse_spec({"name": "s", "satisfaction": {"column": "s", "type": "binary", "positive": ["Yes"],
+                                                          "negative": ["No"]}})
+    by_code = parse_spec({"name": "s", "satisfaction": {"column": "s", "type": "binary", "positive": [1],
+                                                         "negative": [2]}})
+    for spec in (by_label, by_code):
+        got = read_answers(pd.Series(cells, dtype=object), spec.answer("s"))
+        assert got.numbers[[0, 1, 5, 6]].tolist() == [1.0, 0.0, 0.0, 1.0]
+        assert got.unknown.tolist() == [False, False, spec is by_code, True, spec is by_code, False, False]
+        assert got.labelled_points == 4  # "3 - Maybe" is neither answer: quarantined
+
+
 def test_labelled_points_are_validated_and_analysed_as_numbers(tmp_path):
     rng = np.random.default_rng(5)
     sat = rng.integers(1, 8, 300)

@@ -5,7 +5,8 @@ each rated column (the spec's :class:`~csatlib.spec.Answer`) into one of:
 
 * a **rating**: a number (a value label such as ``"Very good"`` is mapped to its code first,
   ``values:``; a scale point written with its label, ``"7 - Very satisfied"``, is the point), or
-  for a binary item 1 (a ``positive`` answer) / 0 (a ``negative`` one);
+  for a binary item 1 (a ``positive`` answer) / 0 (a ``negative`` one; ``"1 - Yes"`` is a listed
+  answer by its label or its code);
 * a **non-substantive answer**: a code of the spec's ``codes:`` (not applicable, don't know,
   refused; numbers or text labels, compared ignoring case and spaces), a value whose label is
   such a text code (SPSS value labels or the spec's ``values:``), or a value the file itself
@@ -144,18 +145,23 @@ class ColumnAnswers:
 
 
 def _point_of_label(key: Any, answer: Answer, lookup: dict) -> float | str | None:
-    """What a text answer written as a scale point and its label stands for, on a rated item:
-    its label when the spec lists the label (a code: "99 - don't know", or a value label), else
-    the point when it lies on the scale or is a code ("98 - don't know"); None otherwise."""
-    if not isinstance(key, str) or key in answer.values or key in lookup or answer.binary:
-        return None
-    both = labelled_point(key)
+    """What a text answer written as a point and its label stands for: its label when the spec
+    lists the label (a code: "99 - don't know", a value label, a binary item's positive or
+    negative answer), else the point when it is a code ("98 - don't know"), a binary item's
+    listed answer, or a point on a rated item's scale; None otherwise."""
+    both = labelled_point(key) if isinstance(key, str) else None
     if both is None:
         return None
+    listed = set(answer.values) | set(lookup)
+    if answer.binary:
+        listed |= set(answer.positive) | set(answer.negative or ())
+    if key in listed:
+        return None
     point, label = both[0], answer_key(both[1])
-    if label in answer.values or label in lookup:
+    if label in listed:
         return label
-    if point in lookup or answer.scale is None or answer.scale.low <= point <= answer.scale.high:
+    if point in listed or (not answer.binary and (answer.scale is None or
+                                                  answer.scale.low <= point <= answer.scale.high)):
         return point
     return None
 
