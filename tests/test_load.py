@@ -403,3 +403,20 @@ def test_export_label_rows():
     assert export_label_rows([]) == 0
     assert export_label_rows([[pd.NA, float("nan"), '{"ImportId":"QID1"}', '{"ImportId":"QID2"}']]) == 0  # NA is no id
     assert export_label_rows([[float("nan"), '{"ImportId":"QID1"}', '{"ImportId":"QID2"}']]) == 1
+
+
+def test_interview_lengths_with_units_are_seconds(tmp_path):
+    # 问卷星 writes "125秒"; other tools "2:05", "3 min 20 s": all are seconds for the speeder check
+    spec = parse_spec({"name": "d", "id": "rid", "duration": "所用时间", "quality": {"min_duration_s": 60},
+                       "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}})
+    lengths = ["125秒", "46秒", "2分5秒", "0:00:59", "2:05", "3 min 20 s", "90", "１２０秒", "soon", ""]
+    frame = pd.DataFrame({"rid": [f"r{i}" for i in range(len(lengths))], "sat": 4, "所用时间": lengths})
+    path = tmp_path / "wjx.csv"
+    frame.to_csv(path, index=False)
+    wave = read_wave(path, spec)
+    got = wave.frame["所用时间"].tolist()
+    assert got[:8] == [125.0, 46.0, 125.0, 59.0, 125.0, 200.0, 90.0, 120.0]
+    assert got[8] == "soon" and pd.isna(got[9])
+    assert wave.frame[SPEEDER].tolist() == [False, True, False, True, False, False, False, False, False, False]
+    assert "所用时间: 1 cell is no length of time (not checked for speeding)" in wave.notes
+    assert wave.normalised == {"所用时间": 7}  # "90" is already a number

@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..frame import DERIVED_PREFIX
 from ..spec import Spec
 from .headers import match_headers
-from .numbers import missing_mask, sniff_decimal, to_numbers
+from .numbers import missing_mask, sniff_decimal, to_numbers, to_seconds
 from .privacy import MAX_CELL_CHARS, cap_text, redact_series
 from .recode import AnswerView, FileMissing, answer_view, derived_columns, spss_missing
 from .table import FORMATS, Table, read_table, wanted_columns
@@ -268,6 +268,8 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
 
     def convert(item: tuple[str, pd.Series]) -> tuple[pd.Series, int]:
         col, values = item
+        if col == spec.duration:
+            return to_seconds(values, decimal or ".")
         if col in numeric:
             return to_numbers(values, decimal or ".")
         if table.text:
@@ -298,6 +300,11 @@ def read_wave(path: str | Path, spec: Spec) -> Wave:
     if normalised:
         notes.append("numbers normalised before validation: " +
                      ", ".join(f"{c} {n}" for c, n in normalised.items()))
+    if spec.duration in frame.columns and frame[spec.duration].dtype == object:
+        odd = sum(isinstance(v, str) for v in frame[spec.duration].to_numpy())
+        if odd:  # no quarantine reason: the interview may be fine, its length is unknown
+            notes.append(f"{spec.duration}: {odd} cell{'s are' if odd > 1 else ' is'} no length of time "
+                         f"(not checked for speeding)")
     declared = spss_missing(path) if table.file_format == "sav" else {}
     view = answer_view(frame, spec, declared)
     if view.labelled_points:

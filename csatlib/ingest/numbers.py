@@ -21,7 +21,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["NA_TOKENS", "to_numbers", "parse_number", "sniff_decimal", "missing_mask"]
+__all__ = ["NA_TOKENS", "to_numbers", "parse_number", "sniff_decimal", "missing_mask", "to_seconds",
+           "parse_seconds"]
 
 # Cells read as missing (pandas' and R's usual spellings), as read_csv treats them by default.
 NA_TOKENS = frozenset(["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
@@ -87,6 +88,63 @@ def parse_number(text: str, decimal: str = ".") -> float | None:
     if _PLAIN_RE.fullmatch(s):
         return float(s)
     return None
+
+
+# lengths of time as survey tools write them: "125秒" (问卷星), "2分5秒", "3 min 20 s", "1h 5m", "125 sec"
+_AMOUNT = r"([0-9]+(?:\.[0-9]+)?)\s*"
+_HOURS = r"(?:hours?|hrs?|h|小时|小時|時間|시간)"
+_MINUTES = r"(?:minutes?|mins?|m|分钟|分鐘|分|분)"
+_SECONDS = r"(?:seconds?|secs?|s|秒|초)"
+_WITH_UNITS = re.compile(rf"(?:{_AMOUNT}{_HOURS}\s*)?(?:{_AMOUNT}{_MINUTES}\s*)?(?:{_AMOUNT}{_SECONDS})?")
+_CLOCK = re.compile(r"(?:([0-9]+):)?([0-9]+):([0-5][0-9](?:\.[0-9]+)?)")  # h:mm:ss, or m:ss
+
+
+def parse_seconds(text: str, decimal: str = ".") -> float | None:
+    """A length of time in seconds: a number (already seconds), a clock (``0:02:05``, ``2:05`` as
+    minutes and seconds) or amounts with units (``125秒``, ``2分5秒``, ``3 min 20 s``, ``1h 5m``);
+    None for anything else.
+
+    Examples
+    --------
+    >>> parse_seconds("125"), parse_seconds("125秒"), parse_seconds("2分5秒"), parse_seconds("3 min 20 s")
+    (125.0, 125.0, 125.0, 200.0)
+    >>> parse_seconds("0:02:05"), parse_seconds("2:05"), parse_seconds("1h 5m"), parse_seconds("soon")
+    (125.0, 125.0, 3900.0, None)
+    """
+    number = parse_number(text, decimal)
+    if number is not None:
+        return number
+    s = unicodedata.normalize("NFKC", text.translate(_TABLE)).strip().casefold()
+    if decimal == ",":
+        s = s.replace(",", ".")
+    clock = _CLOCK.fullmatch(s)
+    if clock:
+        hours, minutes, seconds = clock.groups()
+        return float(hours or 0) * 3600 + float(minutes) * 60 + float(seconds)
+    units = _WITH_UNITS.fullmatch(s)
+    if s and units and any(units.groups()):
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in units.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    return None
+
+
+def to_seconds(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
+    """An interview-length column in seconds: :func:`to_numbers`, then each remaining text cell
+    read by :func:`parse_seconds`. Returns the column and the count of cells normalised; a cell
+    that is no length of time stays as its text."""
+    numbers, normalised = to_numbers(values, decimal)
+    if numbers.dtype != object:
+        return numbers, normalised
+    out = numbers.copy()
+    texts = [i for i, v in enumerate(out.to_numpy()) if isinstance(v, str)]
+    for i in texts:
+        seconds = parse_seconds(out.iat[i], decimal)
+        if seconds is not None:
+            out.iat[i] = seconds
+            normalised += 1
+    if len(texts) and not any(isinstance(v, str) for v in out.to_numpy()):
+        out = out.astype("float64")
+    return out, normalised
 
 
 def to_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
