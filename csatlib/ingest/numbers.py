@@ -130,21 +130,20 @@ def parse_seconds(text: str, decimal: str = ".") -> float | None:
 
 def to_seconds(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
     """An interview-length column in seconds: :func:`to_numbers`, then each remaining text cell
-    read by :func:`parse_seconds`. Returns the column and the count of cells normalised; a cell
-    that is no length of time stays as its text."""
+    read by :func:`parse_seconds` (once per distinct text). Returns the column and the count of
+    cells normalised; a cell that is no length of time stays as its text."""
     numbers, normalised = to_numbers(values, decimal)
     if numbers.dtype != object:
         return numbers, normalised
-    out = numbers.copy()
-    texts = [i for i, v in enumerate(out.to_numpy()) if isinstance(v, str)]
-    for i in texts:
-        seconds = parse_seconds(out.iat[i], decimal)
-        if seconds is not None:
-            out.iat[i] = seconds
-            normalised += 1
-    if len(texts) and not any(isinstance(v, str) for v in out.to_numpy()):
+    cells = numbers.to_numpy().copy()
+    at = np.flatnonzero([isinstance(v, str) for v in cells])
+    seconds = _per_distinct(cells[at], lambda t: parse_seconds(t, decimal))
+    read = ~np.isnan(seconds)
+    cells[at[read]] = seconds[read]
+    out = pd.Series(cells, index=values.index, name=values.name, dtype=object)
+    if read.all():
         out = out.astype("float64")
-    return out, normalised
+    return out, normalised + int(read.sum())
 
 
 def to_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
@@ -188,24 +187,23 @@ def to_numbers(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, int]:
     rest = np.flatnonzero(~(missing | plain))
     if not len(rest):
         return pd.Series(out, index=values.index, name=values.name), 0
-    normalised = 0
-    unparsed: dict[int, object] = {}
     raw = values.to_numpy(dtype=object)
-    for i in rest:
-        v = raw[i]
-        number = parse_number(str(v), decimal)
-        if number is None:
-            unparsed[i] = v
-        else:
-            out[i] = number
-            normalised += 1
-    if not unparsed:
-        return pd.Series(out, index=values.index, name=values.name), normalised
+    read = _per_distinct(raw[rest], lambda v: parse_number(str(v), decimal))  # NaN: no number
+    ok = ~np.isnan(read)
+    out[rest[ok]] = read[ok]
+    if ok.all():
+        return pd.Series(out, index=values.index, name=values.name), len(rest)
     obj = out.astype(object)
     obj[np.isnan(out)] = np.nan
-    for i, v in unparsed.items():
-        obj[i] = v
-    return pd.Series(obj, index=values.index, name=values.name, dtype=object), normalised
+    obj[rest[~ok]] = raw[rest[~ok]]  # the text exactly as read
+    return pd.Series(obj, index=values.index, name=values.name, dtype=object), int(ok.sum())
+
+
+def _per_distinct(cells: np.ndarray, parse) -> np.ndarray:
+    """``parse`` (a number or None) of each cell as float (NaN for None), called once per distinct cell."""
+    codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
+    parsed = [parse(u) for u in uniques]
+    return np.array([np.nan if x is None else x for x in parsed], dtype="float64")[codes]
 
 
 def sniff_decimal(columns: list[pd.Series]) -> str:
