@@ -131,6 +131,17 @@ def test_duplicate_columns_are_an_error(tmp_path, hotel_spec):
         read_wave(path, hotel_spec)
 
 
+def test_columns_without_a_name_are_named_by_position(tmp_path, hotel_spec, frame):
+    # Excel's empty columns saved as csv: ",," in the header; two of them are no ambiguity
+    path = tmp_path / "gaps.csv"
+    body = frame.to_csv(index=False).splitlines()
+    path.write_text("\n".join([body[0] + ",,", *(line + ",," for line in body[1:])]) + "\n", encoding="utf-8")
+    wave = read_wave(path, hotel_spec)
+    assert wave.frame["编号"].tolist() == frame["编号"].astype(str).tolist()
+    n = len(frame.columns)
+    assert f"(column {n + 1})" in wave.raw.columns and f"(column {n + 2})" in wave.raw.columns
+
+
 # --------------------------------------------------------------------------------------------
 # real files: delimiters, decimal marks, headers, title rows, sheets
 EURO_SPEC = {"name": "euro", "id": "ID", "weight": "Gewicht", "segments": ["Region"],

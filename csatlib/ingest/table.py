@@ -174,6 +174,9 @@ def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> 
     headers = [h for h in header[0]] if header else []
     if not any(h.strip() for h in headers):
         raise InputError(path, "file has no header row or data")
+    # a column with no name (Excel's empty columns saved as csv) is named by its position, as a
+    # workbook's are: no spec can name it, so two of them are no ambiguity
+    headers = [h if h.strip() else f"(column {j + 1})" for j, h in enumerate(headers)]
     dupes = sorted({h for h in headers if headers.count(h) > 1})
     if dupes:
         raise InputError(path, f"duplicate column names {dupes}")
