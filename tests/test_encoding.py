@@ -40,16 +40,21 @@ def write(frame: pd.DataFrame, path, encoding: str) -> None:
     path.write_bytes(frame.to_csv(index=False).encode(encoding))
 
 
+def refused(path, frame: pd.DataFrame, encoding: str, segment: str, rating: str) -> tuple[str, dict]:
+    """The error reading ``frame`` written in ``encoding`` raises, and the spec it was read with."""
+    write(frame, path, encoding)
+    spec = {"name": path.stem, "id": frame.columns[0], "segments": [segment],
+            "satisfaction": {"column": rating, "scale": [1, 5], "top_box": 4}}
+    with pytest.raises(InputError) as err:
+        read_wave(path, parse_spec(spec))
+    return str(err.value), spec
+
+
 def test_short_cp949_file_is_ambiguous_and_names_the_candidates(tmp_path):
     # issue 16: the Korean kiosk file's sex column ('남'/'여') was read as GB18030 ('巢'/'咯')
     path = tmp_path / "kiosk.csv"
-    frame = pd.DataFrame({"rid": ["1", "2"], "sex": ["남", "여"], "sat": [4, 5]})
-    write(frame, path, "cp949")
-    spec = {"name": "kiosk", "id": "rid", "segments": ["sex"],
-            "satisfaction": {"column": "sat", "scale": [1, 5], "top_box": 4}}
-    with pytest.raises(InputError) as err:
-        read_wave(path, parse_spec(spec))
-    msg = str(err.value)
+    msg, spec = refused(path, pd.DataFrame({"rid": ["1", "2"], "sex": ["남", "여"], "sat": [4, 5]}), "cp949",
+                        "sex", "sat")
     assert "kiosk.csv" in msg and "ambiguous" in msg and "source.encoding" in msg
     assert "cp949 ('남')" in msg and "gb18030 ('巢')" in msg
     assert "\n" not in msg
@@ -59,15 +64,9 @@ def test_short_cp949_file_is_ambiguous_and_names_the_candidates(tmp_path):
 
 def test_an_ambiguous_reading_is_shown_where_the_readings_differ(tmp_path):
     # the cells differ only past their 16th character: the excerpt is cut around the difference
-    path = tmp_path / "fr.csv"
     frame = pd.DataFrame({"id": ["1", "2", "3"], "région": ["Provence-Alpes-Côte d'Azur", "Bretagne", "Corse"],
                           "note": [4, 5, 3]})
-    write(frame, path, "cp1252")
-    spec = {"name": "fr", "id": "id", "segments": ["région"],
-            "satisfaction": {"column": "note", "scale": [1, 5], "top_box": 4}}
-    with pytest.raises(InputError) as err:
-        read_wave(path, parse_spec(spec))
-    msg = str(err.value)
+    msg, _ = refused(tmp_path / "fr.csv", frame, "cp1252", "région", "note")
     assert "ambiguous" in msg and "cp1252 (\"…-Alpes-Côte d'Az\")" in msg
     assert "Cōte" in msg  # the Baltic code page's reading of the same byte
 
