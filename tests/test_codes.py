@@ -415,14 +415,14 @@ def test_scale_points_written_with_their_labels_are_the_points():
                        "codes": {"dont_know": [98], "refused": ["Refused"]}})
     cells = ["10 - Extremely satisfied", "0 = Not at all satisfied", "5", "7 (만족)", "3. 不太满意", "10: Very",
              "98 - Don't know", "11 - Too high", "1-2 times", "Very satisfied", "7 -", None, "  ９ – 非常满意  ",
-             "99 (Refused)", "8 - good", "Very satisfied (7)", "2 - 3 times"]
+             "99 (Refused)", "8 - good", "Very satisfied (7)", "2 - 3 times", "3 or 4"]
     got = read_answers(pd.Series(cells, dtype=object), spec.answer("sat"))
-    expected = [10, 0, 5, 7, 3, 10, None, None, None, None, None, None, 9, None, 8, 7, None]
+    expected = [10, 0, 5, 7, 3, 10, None, None, None, None, None, None, 9, None, 8, 7, None, None]
     assert [None if math.isnan(x) else x for x in got.numbers] == expected
     # a code written with its label is the code: by its number, or by its label (99 is no code)
     assert got.kinds[6] == KIND_CODE["dont_know"] and got.kinds[13] == KIND_CODE["refused"]
     # off the scale, a range, a label alone and a point without a label stay unknown: quarantined
-    assert np.flatnonzero(got.unknown).tolist() == [7, 8, 9, 10, 16]
+    assert np.flatnonzero(got.unknown).tolist() == [7, 8, 9, 10, 16, 17]
     assert got.labelled_points == 10  # labelled points, codes and the value label; "5" is a number
 
 

@@ -62,8 +62,8 @@ _PHRASE_KIND = {answer_key(p): kind for kind, ps in _FILE_MISSING_PHRASES.items(
 # A scale point written with its label, as exports with labelled end points write them:
 # "7 - Very satisfied", "0 = Not at all likely", "10: Extremely likely", "1. Poor", "5 (매우 만족)",
 # "-3 Strongly disagree"; or the label first: "Very satisfied (7)", "Extremely likely = 10". The
-# label must start (or end) with something other than a digit, so a range ("1-2 times") or a
-# decimal is never read as a point.
+# label holds letters and no digit, so a range ("1-2 times", "3 or 4"), a decimal or a count is
+# never read as a point.
 _LABELLED_POINT = re.compile(r"(?P<point>[+-]?[0-9]+)(?:\s*(?P<open>\()\s*|\s*[-–—=:.]\s*|\s+)"
                              r"(?![\s0-9+\-.,])(?P<label>.*\S)")
 _POINT_AFTER_LABEL = re.compile(r"(?P<label>.*[^\s0-9.,])\s*(?:\(\s*(?P<bracketed>[+-]?[0-9]+)\s*\)|"
@@ -79,17 +79,21 @@ def labelled_point(text: str) -> tuple[float, str] | None:
     ((7.0, 'Very satisfied'), (0.0, 'not at all likely'))
     >>> labelled_point("5 (매우 만족)"), labelled_point("Very satisfied (7)")
     ((5.0, '매우 만족'), (7.0, 'Very satisfied'))
-    >>> labelled_point("1-2 times") is None, labelled_point("Very satisfied") is None, labelled_point("7 -") is None
-    (True, True, True)
+    >>> [labelled_point(t) for t in ("1-2 times", "3 or 4", "Very satisfied", "7 -")]
+    [None, None, None, None]
     """
     m = _LABELLED_POINT.fullmatch(text)
-    if m is not None and any(ch.isalpha() for ch in m["label"]):
+    if m is not None and _is_label(m["label"]):
         label = m["label"][:-1].rstrip() if m["open"] and m["label"].endswith(")") else m["label"]
         return float(m["point"]), label
     m = _POINT_AFTER_LABEL.fullmatch(text)
-    if m is not None and any(ch.isalpha() for ch in m["label"]):
+    if m is not None and _is_label(m["label"]):
         return float(m["bracketed"] or m["point"]), m["label"].rstrip(" -–—=:")
     return None
+
+
+def _is_label(text: str) -> bool:
+    return any(ch.isalpha() for ch in text) and not any(ch.isdigit() for ch in text)
 
 
 @dataclass(frozen=True)
