@@ -431,3 +431,39 @@ def test_interview_lengths_with_units_are_seconds(tmp_path):
     assert wave.frame[SPEEDER].tolist() == [False, True, False, True, False, False, False, False, False, False]
     assert "所用时间: 1 cell is no length of time (not checked for speeding)" in wave.notes
     assert wave.normalised == {"所用时间": 7}  # "90" is already a number
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_surveymonkey_second_header_row_names_grid_items(tmp_path, suffix):
+    rng = np.random.default_rng(8)
+    head = ["Respondent ID", "How satisfied are you overall?", "Please rate:", "", "Which store?", ""]
+    sub = ["", "Response", "Staff", "Price", "Response", "Other (please specify)"]
+    rows = [[str(1000 + i), str(rng.integers(1, 6)), str(rng.integers(1, 6)), str(rng.integers(1, 6)),
+             "North" if i % 2 else "South", ""] for i in range(40)]
+    path = tmp_path / f"monkey{suffix}"
+    if suffix == ".csv":
+        import csv
+
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([head, sub, *rows])
+    else:
+        _workbook(path, {"Sheet1": [head, sub, *rows]})
+    spec = parse_spec({"name": "m", "id": "Respondent ID", "segments": ["Which store?"],
+                       "satisfaction": {"column": "How satisfied are you overall?", "scale": [1, 5], "top_box": 4},
+                       "dimensions": {"staff": {"perception": "Please rate: - Staff", "scale": [1, 5]},
+                                      "price": {"perception": "Please rate: - Price", "scale": [1, 5]}}})
+    wave = read_wave(path, spec)
+    assert len(wave.frame) == 40  # the answer-label row is no respondent
+    assert wave.frame["Please rate: - Price"].tolist() == [float(r[3]) for r in rows]
+    assert "Which store? - Other (please specify)" in wave.raw.columns
+    assert any("SurveyMonkey" in n for n in wave.notes)
+
+
+def test_joined_headers_need_the_answer_labels():
+    from csatlib.ingest.headers import joined_headers
+
+    assert joined_headers(["a", "b", "c"], ["Response", "x", "y"]) is None  # one "Response" is no evidence
+    assert joined_headers(["a", "b"], ["response ", " Open-Ended Response"]) == ["a", "b"]
+    assert joined_headers(["(column 1)", "q", "(column 3)"], ["x", "Response", "y"]) is None
+    assert joined_headers(["(column 1)", "q", "(column 3)", "r"], ["x", "Response", "y", "Response"]) == \
+        ["(column 1)", "q", "q - y", "r"]  # no question before the first column: its name stays

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import unicodedata
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..errors import InputError
 
-__all__ = ["header_key", "match_headers", "count_matches", "export_label_rows"]
+__all__ = ["header_key", "match_headers", "count_matches", "export_label_rows", "unnamed_header", "is_unnamed",
+           "joined_headers"]
 
 
 def header_key(name: object) -> str:
@@ -36,6 +38,49 @@ def header_key(name: object) -> str:
 def count_matches(cells: Iterable[object], wanted_keys: set[str]) -> int:
     """How many of ``wanted_keys`` a row of cells holds (to find the header row)."""
     return len({header_key(c) for c in cells if c is not None} & wanted_keys)
+
+
+def unnamed_header(position: str) -> str:
+    """The name of a column with no header: its position (``(column 3)``, ``(column C)`` in a workbook)."""
+    return f"(column {position})"
+
+
+_UNNAMED = re.compile(r"\(column [0-9A-Z]+\)")
+# the answer labels SurveyMonkey writes under a question's own column in its second header row
+_ANSWER_HEADS = frozenset({"response", "open-ended response"})
+
+
+def is_unnamed(header: str) -> bool:
+    return bool(_UNNAMED.fullmatch(header))
+
+
+def joined_headers(headers: list[str], below: Iterable[object]) -> list[str] | None:
+    """SurveyMonkey's two header rows as one, or None when the row below the header is not such a row.
+
+    SurveyMonkey writes each question's text once, over its first column, and under it a second
+    header row: ``Response`` (or ``Open-Ended Response``) under a single-answer question, the
+    item (or choice) under each column of a grid or multiple-choice question. Two ``Response``
+    cells at least are the evidence. A column is then named by its question, and a grid's or
+    choice's column by its question and item: ``Please rate: - Staff``.
+
+    Examples
+    --------
+    >>> joined_headers(["ID", "Overall?", "Please rate:", "(column 4)"], ["", "Response", "Staff", "Price"])
+    >>> joined_headers(["ID", "Overall?", "Rate:", "(column 4)", "NPS"], ["", "Response", "Staff", "Price", "Response"])
+    ['ID', 'Overall?', 'Rate: - Staff', 'Rate: - Price', 'NPS']
+    """
+    subs = ["" if c is None or (isinstance(c, float) and c != c) else str(c).strip() for c in below]
+    if sum(header_key(sub) in _ANSWER_HEADS for sub in subs) < 2:
+        return None
+    joined, question = [], ""
+    for header, sub in zip(headers, [*subs, *[""] * (len(headers) - len(subs))]):
+        if not is_unnamed(header):
+            question = header
+        if not sub or header_key(sub) in _ANSWER_HEADS or not question:
+            joined.append(header)
+        else:
+            joined.append(f"{question} - {sub}")
+    return joined
 
 
 def _is_import_id(cell: object) -> bool:

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputError
 from ..spec import Source, Spec
 from .encoding import decode_bytes
-from .headers import export_label_rows, header_key
+from .headers import export_label_rows, header_key, joined_headers, unnamed_header
 from .records import read_records, scan_records, verify_rows
 from .sniff import sniff_layout
 
@@ -125,6 +125,13 @@ def read_table(path: str | Path, spec: Spec) -> Table:
         raise InputError(path, f"cannot read as {fmt}: {detail[:200]}") from None
     frame = table.frame
     frame.columns = [str(c) for c in frame.columns]
+    joined = joined_headers(list(frame.columns), frame.iloc[0].tolist()) if table.text and len(frame) else None
+    if joined is not None:
+        frame = table.frame = frame.iloc[1:].reset_index(drop=True)
+        frame.columns = joined
+        table.notes.append("the row below the header holds SurveyMonkey's answer labels ('Response', the items "
+                           "of grid and multiple-choice questions): joined to the header, an item's column is "
+                           "named 'question - item'")
     dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if dupes:
         raise InputError(path, f"duplicate column names {dupes}")
@@ -176,7 +183,7 @@ def _read_csv(path: Path, spec: Spec, source: Source, wanted_keys: set[str]) -> 
         raise InputError(path, "file has no header row or data")
     # a column with no name (Excel's empty columns saved as csv) is named by its position, as a
     # workbook's are: no spec can name it, so two of them are no ambiguity
-    headers = [h if h.strip() else f"(column {j + 1})" for j, h in enumerate(headers)]
+    headers = [h if h.strip() else unnamed_header(str(j + 1)) for j, h in enumerate(headers)]
     dupes = sorted({h for h in headers if headers.count(h) > 1})
     if dupes:
         raise InputError(path, f"duplicate column names {dupes}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from .headers import header_key
+from .headers import header_key, unnamed_header
 from .sniff import HEAD_ROWS, find_header_row
 
 __all__ = ["Sheet", "read_sheet", "cell_text"]
@@ -166,7 +166,7 @@ def read_sheet(path: str | Path, wanted_keys: set[str], *, sheet: str | int | No
     headers = []
     for j in range(used):
         h = headers_raw[j] if j < len(headers_raw) else ""
-        headers.append(h if h.strip() else f"(column {_letters(j + 1)})")
+        headers.append(h if h.strip() else unnamed_header(_letters(j + 1)))
     dupes = sorted({h for h in headers if headers.count(h) > 1})
     if dupes:
         raise InputError(path, f"duplicate column names {dupes} in sheet {title!r}")
