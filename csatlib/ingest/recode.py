@@ -148,18 +148,22 @@ class ColumnAnswers:
         return bool(self.kinds.any())
 
 
-def _point_of_label(key: Any, answer: Answer, lookup: dict) -> float | str | None:
-    """What a text answer written as a point and its label stands for: its label when the spec
-    lists the label (a code: "99 - don't know", a value label, a binary item's positive or
-    negative answer), else the point when it is a code ("98 - don't know"), a binary item's
-    listed answer, or a point on a rated item's scale; None otherwise."""
-    both = labelled_point(key) if isinstance(key, str) else None
-    if both is None:
-        return None
+def _listed_answers(answer: Answer, lookup: dict) -> set:
+    """Every answer key the spec names for the item: value labels, codes, a binary item's answers."""
     listed = set(answer.values) | set(lookup)
     if answer.binary:
         listed |= set(answer.positive) | set(answer.negative or ())
-    if key in listed:
+    return listed
+
+
+def _point_of_label(key: Any, answer: Answer, listed: set) -> float | str | None:
+    """What a text answer written as a point and its label stands for: its label when the spec
+    lists the label (a code: "99 - don't know", a value label, a binary item's positive or
+    negative answer), else the point when it is a code ("98 - don't know"), a binary item's
+    listed answer, or a point on a rated item's scale; None otherwise. ``listed``: the item's
+    :func:`_listed_answers`."""
+    both = labelled_point(key) if isinstance(key, str) else None
+    if both is None or key in listed:
         return None
     point, label = both[0], answer_key(both[1])
     if label in listed:
@@ -172,10 +176,8 @@ def _point_of_label(key: Any, answer: Answer, lookup: dict) -> float | str | Non
 
 def _classify(key: Any, answer: Answer, lookup: dict, declared: FileMissing | None,
               label_of: dict[float, str]) -> tuple[float, int, bool]:
-    """(number, kind code, unknown) of one distinct answer key (never None)."""
-    meant = _point_of_label(key, answer, lookup)
-    if meant is not None:
-        key = meant
+    """(number, kind code, unknown) of one distinct answer key (never None; a labelled point
+    already read as what it stands for)."""
     if isinstance(key, str) and key in answer.values:
         key = answer.values[key]
     kind = lookup.get(key)
@@ -231,12 +233,14 @@ def read_answers(raw: pd.Series, answer: Answer, declared: FileMissing | None = 
     kind = np.zeros(n_u + 1, dtype=np.int8)
     unknown = np.zeros(n_u + 1, dtype=bool)
     labelled = np.zeros(n_u + 1, dtype=bool)
+    listed = _listed_answers(answer, lookup)
     for j, u in enumerate(uniques):
         key = answer_key(u)
         if key is None:
             continue
-        num[j], kind[j], unknown[j] = _classify(key, answer, lookup, declared, label_of)
-        labelled[j] = _point_of_label(key, answer, lookup) is not None
+        meant = _point_of_label(key, answer, listed)  # "7 - very satisfied": the point 7
+        labelled[j] = meant is not None
+        num[j], kind[j], unknown[j] = _classify(key if meant is None else meant, answer, lookup, declared, label_of)
     n_labelled = int(np.bincount(codes[codes >= 0], minlength=n_u + 1)[labelled].sum()) if labelled.any() else 0
     return ColumnAnswers(num[codes], kind[codes], unknown[codes], n_labelled)
 
