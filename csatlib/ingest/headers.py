@@ -54,6 +54,11 @@ def is_unnamed(header: str) -> bool:
     return bool(_UNNAMED.fullmatch(header))
 
 
+def _cell_text(cell: object) -> str:
+    """A cell below the header as trimmed text; "" for an empty one (None, NaN)."""
+    return "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell).strip()
+
+
 def joined_headers(headers: list[str], below: Iterable[object]) -> list[str] | None:
     """SurveyMonkey's two header rows as one, or None when the row below the header is not such a row.
 
@@ -69,7 +74,7 @@ def joined_headers(headers: list[str], below: Iterable[object]) -> list[str] | N
     >>> joined_headers(["ID", "Overall?", "Rate:", "(column 4)", "NPS"], ["", "Response", "Staff", "Price", "Response"])
     ['ID', 'Overall?', 'Rate: - Staff', 'Rate: - Price', 'NPS']
     """
-    subs = ["" if c is None or (isinstance(c, float) and c != c) else str(c).strip() for c in below]
+    subs = [_cell_text(c) for c in below]
     if sum(header_key(sub) in _ANSWER_HEADS for sub in subs) < 2:
         return None
     joined, question = [], ""
@@ -83,8 +88,7 @@ def joined_headers(headers: list[str], below: Iterable[object]) -> list[str] | N
     return joined
 
 
-def _is_import_id(cell: object) -> bool:
-    text = str(cell).strip()
+def _is_import_id(text: str) -> bool:
     if not (text.startswith("{") and text.endswith("}")):
         return False
     try:
@@ -120,8 +124,8 @@ def export_label_rows(rows: Iterable[Iterable[object]]) -> int:
     0
     """
     for position, row in enumerate(list(rows)[:2]):
-        cells = [c for c in row if not (c is None or (isinstance(c, float) and c != c) or not str(c).strip())]
-        if len(cells) >= 2 and all(_is_import_id(c) for c in cells):
+        cells = [text for text in map(_cell_text, row) if text]
+        if len(cells) >= 2 and all(_is_import_id(text) for text in cells):
             return position + 1
     return 0
 
