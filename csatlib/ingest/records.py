@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["RecordScan", "scan_records", "verify_rows", "read_records"]
+__all__ = ["RecordScan", "scan_records", "verify_rows", "read_records", "line_offsets"]
 
 _QUOTE, _NL = ord('"'), ord("\n")
 # bytes compared per pass: a comparison of the whole file at once would allocate a boolean array,
@@ -198,7 +198,7 @@ def _scan_csv(body: bytes, delimiter: str, path, first_line: int) -> RecordScan:
     blank_like = 0
     header_end = len(body)
     prev_line = 0
-    offsets = _line_offsets(body)
+    offsets = line_offsets(body)
     try:
         for record in reader:
             start_line = prev_line + 1
@@ -229,7 +229,8 @@ def _scan_csv(body: bytes, delimiter: str, path, first_line: int) -> RecordScan:
                       spans=np.asarray(spans, dtype=np.int64), exact="csv", blank_like=blank_like)
 
 
-def _line_offsets(body: bytes) -> np.ndarray:
+def line_offsets(body: bytes) -> np.ndarray:
+    """Byte offset where each line of ``body`` starts (0 first, then one past each ``\\n``)."""
     newlines, = _positions(np.frombuffer(body, dtype=np.uint8), _NL)
     return np.concatenate([[0], newlines + 1])
 

@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..spec import Source, Spec
 from .encoding import decode_bytes
 from .headers import export_label_rows, header_key, joined_headers, unnamed_header
-from .records import read_records, scan_records, verify_rows
+from .records import line_offsets, read_records, scan_records, verify_rows
 from .sniff import sniff_layout
 
 __all__ = ["Table", "read_table", "FORMATS", "wanted_columns"]
@@ -221,10 +221,8 @@ def _record_offset(body: bytes, delimiter: str, records: int) -> tuple[int, int]
         if next(reader, None) is None:
             break
         lines = reader.line_num
-    buf = np.frombuffer(body, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == ord("\n"))
-    offset = int(newlines[lines - 1]) + 1 if 0 < lines <= len(newlines) else (len(body) if lines else 0)
-    return offset, lines + 1
+    starts = line_offsets(body)
+    return (int(starts[lines]) if lines < len(starts) else len(body)), lines + 1
 
 
 def _parse_arrow(data: bytes, names: list[str], delimiter: str, multiline: bool,
