@@ -59,6 +59,11 @@ def missing_mask(values: pd.Series) -> np.ndarray:
     return pc.or_kleene(pc.or_kleene(pc.is_null(arr), token), blank).fill_null(True).to_numpy(zero_copy_only=False)
 
 
+def _normalised(text: str) -> str:
+    """A cell as NFKC text with odd spaces and minus signs made plain, trimmed."""
+    return unicodedata.normalize("NFKC", text.translate(_TABLE)).strip()
+
+
 def parse_number(text: str, decimal: str = ".") -> float | None:
     """One cell as a number after normalisation, or None when it is not a number.
 
@@ -69,7 +74,7 @@ def parse_number(text: str, decimal: str = ".") -> float | None:
     >>> parse_number("1.234,5", decimal=","), parse_number("abc")
     (1234.5, None)
     """
-    s = unicodedata.normalize("NFKC", text.translate(_TABLE)).strip()
+    s = _normalised(text)
     s = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in s)
     if _GROUPED_SPACE.fullmatch(s):
         s = s.replace(" ", "")
@@ -114,7 +119,7 @@ def parse_seconds(text: str, decimal: str = ".") -> float | None:
     number = parse_number(text, decimal)
     if number is not None:
         return number
-    s = unicodedata.normalize("NFKC", text.translate(_TABLE)).strip().casefold()
+    s = _normalised(text).casefold()
     if decimal == ",":
         s = s.replace(",", ".")
     clock = _CLOCK.fullmatch(s)
